@@ -1,0 +1,63 @@
+# Convolutional Networks, hands-on. `make lab` opens the course; `make test` runs every test.
+# Both create the virtual environment .venv on first use (Python 3.11, about 2 minutes).
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+LINTED := helpers tests scripts $(wildcard solutions notebooks)
+NOTEBOOK_DIRS := $(wildcard solutions notebooks)
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+export TQDM_DISABLE := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: help setup lab test test-fast nbval lint format release release-check benchmark clean
+
+help:
+	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
+	@echo "make test       set up (first time) and run every test, nbval included"
+	@echo "make release    regenerate notebooks/ from solutions/ (never overwrites your work)"
+	@echo "make benchmark  time every notebook (both editions)"
+	@echo "make format     ruff-format the code and the notebooks"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the course into $(VENV) (torch is large: this takes a few minutes the first time)..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import helpers, torch, torchvision, nbval" || { echo "Installation failed: see the messages above"; exit 1; }
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+
+test: $(STAMP) release-check lint
+	$(BIN)/python -m pytest -p no:cacheprovider tests $(NOTEBOOK_DIRS) $(NBVAL)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider $(NOTEBOOK_DIRS) $(NBVAL)
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+format: $(STAMP)
+	$(BIN)/ruff format $(LINTED)
+
+release: $(STAMP)
+	$(BIN)/python -m helpers.release $(RELEASE_ARGS)
+
+release-check: $(STAMP)
+	$(BIN)/python -m helpers.release --check
+
+benchmark: $(STAMP)
+	$(BIN)/python scripts/benchmark_notebooks.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

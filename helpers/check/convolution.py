@@ -1,0 +1,212 @@
+"""Checkers for notebook 01 (convolution). Every answer is compared with PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .core import Mismatch, call, checker, compare, describe
+
+__all__ = ["combined_kernel", "conv1d_naive", "conv2d_multi", "conv2d_single", "conv_full"]
+
+_FLIPPED = (
+    "your result equals a *true convolution* (kernel flipped). PyTorch's conv layers compute "
+    "a cross-correlation: multiply x[i + u] by w[u], without flipping w."
+)
+
+
+def _torch_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Valid cross-correlation with torch: x (N, C, *S), w (O, C, *K), b (O,)."""
+    fn = F.conv1d if x.ndim == 3 else F.conv2d
+    bias = None if b is None else torch.from_numpy(b)
+    return fn(torch.from_numpy(x), torch.from_numpy(w), bias).numpy()
+
+
+def _full_true_conv(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Full ("wide") 2-D convolution with flipped kernel: shape (H + kH - 1, W + kW - 1)."""
+    kh, kw = k.shape
+    padded = np.pad(a, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+    return _torch_conv(padded[None, None], k[::-1, ::-1].copy()[None, None])[0, 0]
+
+
+@checker("1.1", "conv1d_naive")
+def conv1d_naive(student_fn) -> str:
+    """Check ``student_fn(x, w)``: valid 1-D cross-correlation, x (L,), w (K,) -> (L-K+1,)."""
+    rng = np.random.default_rng(11)
+    cases = [
+        (np.array([1.0, 2, 3, 4, 5]), np.array([1.0, 0, -1])),
+        (rng.standard_normal(9), rng.standard_normal(4)),
+        (rng.standard_normal(6), rng.standard_normal(1)),
+        (rng.standard_normal(5), rng.standard_normal(5)),
+        (rng.standard_normal(12), rng.standard_normal(2)),
+    ]
+    for number, (x, w) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} ({describe(x=x, w=w)})"
+        expected = _torch_conv(x[None, None], w[None, None])[0, 0]
+        length, k = len(x), len(w)
+        compare(
+            call(student_fn, x, w, case=label),
+            expected,
+            case=label,
+            shape_hints=[
+                ((length - k,), "off by one: a kernel of size K fits in L - K + 1 positions."),
+                (
+                    (length + k - 1,),
+                    "that is the 'full' length; keep only positions where "
+                    "the whole kernel lies inside x.",
+                ),
+                ((length,), "that is the 'same' length; this exercise has no padding."),
+            ],
+            known_mistakes=[
+                (_torch_conv(x[None, None], w[::-1].copy()[None, None])[0, 0], _FLIPPED)
+            ],
+        )
+    return f"{len(cases)} cases match torch.nn.functional.conv1d."
+
+
+@checker("1.2", "conv2d_single")
+def conv2d_single(student_fn) -> str:
+    """Check ``student_fn(x, w)``: valid 2-D cross-correlation, (H, W), (kH, kW) -> (H', W')."""
+    rng = np.random.default_rng(12)
+    cases = [
+        (np.arange(16.0).reshape(4, 4), np.array([[1.0, 0], [0, -1]])),
+        (rng.standard_normal((5, 5)), rng.standard_normal((3, 3))),
+        (rng.standard_normal((6, 9)), rng.standard_normal((2, 4))),
+        (rng.standard_normal((7, 4)), rng.standard_normal((3, 1))),
+        (rng.standard_normal((3, 3)), rng.standard_normal((3, 3))),
+    ]
+    for number, (x, w) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} ({describe(x=x, w=w)})"
+        expected = _torch_conv(x[None, None], w[None, None])[0, 0]
+        (h, wd), (kh, kw) = x.shape, w.shape
+        compare(
+            call(student_fn, x, w, case=label),
+            expected,
+            case=label,
+            shape_hints=[
+                ((h - kh, wd - kw), "off by one: a kernel of size K fits in H - K + 1 positions."),
+                ((h, wd), "that is the input size; without padding the output is smaller."),
+                ((wd - kw + 1, h - kh + 1), "height and width are swapped."),
+            ],
+            known_mistakes=[
+                (_torch_conv(x[None, None], w[::-1, ::-1].copy()[None, None])[0, 0], _FLIPPED)
+            ],
+        )
+    return f"{len(cases)} cases (square and non-square) match torch.nn.functional.conv2d."
+
+
+@checker("1.3", "conv2d_multi")
+def conv2d_multi(student_fn) -> str:
+    """Check ``student_fn(x, w, b)``: x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,)."""
+    rng = np.random.default_rng(13)
+    shapes = [
+        (1, 1, 4, 4, 1, 3, 3),
+        (2, 3, 5, 6, 4, 3, 3),
+        (3, 2, 6, 5, 3, 2, 4),
+        (1, 4, 3, 3, 2, 1, 1),
+    ]
+    for number, (n, c_in, h, wd, c_out, kh, kw) in enumerate(shapes, start=1):
+        x = rng.standard_normal((n, c_in, h, wd))
+        w = rng.standard_normal((c_out, c_in, kh, kw))
+        b = rng.standard_normal(c_out)
+        label = f"Case {number} of {len(shapes)} ({describe(x=x, w=w, b=b)})"
+        expected = _torch_conv(x, w, b)
+        out_h, out_w = h - kh + 1, wd - kw + 1
+        compare(
+            call(student_fn, x, w, b, case=label),
+            expected,
+            case=label,
+            shape_hints=[
+                (
+                    (n, c_in, out_h, out_w),
+                    "one output channel per *filter* (C_out), not per input channel.",
+                ),
+                ((c_out, n, out_h, out_w), "the batch axis comes first: (N, C_out, H', W')."),
+                ((n, out_h, out_w, c_out), "PyTorch puts channels before height and width."),
+                ((n, c_out, h, wd), "without padding the output is (H - kH + 1, W - kW + 1)."),
+            ],
+            known_mistakes=[
+                (expected - b[None, :, None, None], "you forgot to add the bias b[o]."),
+                (_torch_conv(x, w[:, :, ::-1, ::-1].copy(), b), _FLIPPED),
+            ],
+        )
+    return f"{len(shapes)} cases match torch.nn.functional.conv2d (batches, channels, bias)."
+
+
+@checker("1.4", "conv_full")
+def conv_full(student_fn) -> str:
+    """Check ``student_fn(a, k)``: full (wide) true convolution, shape (H+kH-1, W+kW-1)."""
+    rng = np.random.default_rng(14)
+    cases = [
+        (np.array([[1.0, 2], [3, 4]]), np.array([[0.0, 1], [2, 0]])),
+        (rng.standard_normal((4, 4)), rng.standard_normal((3, 3))),
+        (rng.standard_normal((5, 3)), rng.standard_normal((2, 4))),
+        (rng.standard_normal((3, 6)), rng.standard_normal((3, 2))),
+    ]
+    for number, (a, k) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} ({describe(a=a, k=k)})"
+        expected = _full_true_conv(a, k)
+        no_flip = _full_true_conv(a, k[::-1, ::-1].copy())
+        (h, wd), (kh, kw) = a.shape, k.shape
+        compare(
+            call(student_fn, a, k, case=label),
+            expected,
+            case=label,
+            shape_hints=[
+                (
+                    (h - kh + 1, wd - kw + 1),
+                    "that is the valid size; pad a with K - 1 zeros on every side first.",
+                ),
+                ((h, wd), "that is the 'same' size; the full output is (H + kH - 1, W + kW - 1)."),
+            ],
+            known_mistakes=[
+                (
+                    no_flip,
+                    "that is a full cross-correlation: rotate k by 180° "
+                    "(np.flip or k[::-1, ::-1]) before sliding it.",
+                )
+            ],
+        )
+    a, k = cases[1]
+    swapped = call(student_fn, k, a, case="Commutativity check")
+    compare(swapped, _full_true_conv(a, k), case="Commutativity check: conv_full(k, a)")
+    return f"{len(cases)} cases match, and conv_full(a, k) == conv_full(k, a)."
+
+
+@checker("1.5", "combined_kernel")
+def combined_kernel(student_fn) -> str:
+    """Check ``student_fn(k1, k2)``: one kernel equal to cross-correlating with k1 then k2."""
+    rng = np.random.default_rng(15)
+    pairs = [((3, 3), (3, 3)), ((2, 2), (3, 3)), ((1, 3), (3, 1)), ((3, 2), (2, 4))]
+    for number, (s1, s2) in enumerate(pairs, start=1):
+        k1, k2 = rng.standard_normal(s1), rng.standard_normal(s2)
+        label = f"Case {number} of {len(pairs)} ({describe(k1=k1, k2=k2)})"
+        got = call(student_fn, k1, k2, case=label)
+        expected = _full_true_conv(k1, k2)
+        compare(
+            got,
+            expected,
+            case=label,
+            shape_hints=[
+                (
+                    (max(s1[0], s2[0]), max(s1[1], s2[1])),
+                    "two valid convolutions "
+                    "shrink the image by (k1 - 1) + (k2 - 1), so the combined kernel has "
+                    "size k1 + k2 - 1.",
+                )
+            ],
+            known_mistakes=[
+                (
+                    _full_true_conv(k1, k2[::-1, ::-1].copy()),
+                    "combine the kernels "
+                    "with a true (flipped) full convolution, not a cross-correlation.",
+                )
+            ],
+        )
+        x = rng.standard_normal((9, 10))
+        two_steps = _torch_conv(_torch_conv(x[None, None], k1[None, None]), k2[None, None])
+        one_step = _torch_conv(x[None, None], np.asarray(got, dtype=np.float64)[None, None])
+        if not np.allclose(two_steps, one_step):
+            raise Mismatch(f"{label}: conv(conv(x, k1), k2) != conv(x, your kernel).")
+    return f"{len(pairs)} cases: conv(conv(x, k1), k2) == conv(x, K) for your K."

@@ -1,0 +1,34 @@
+"""Checker for notebook 00 (the warm-up exercise that shows how checks work)."""
+
+from __future__ import annotations
+
+from .core import Mismatch, call, checker
+
+__all__ = ["conv_parameters"]
+
+
+@checker("0.1", "conv_parameters")
+def conv_parameters(student_fn) -> str:
+    """Check ``student_fn(c_in, c_out, k) -> int``: weights + biases of a k×k conv layer."""
+    import torch.nn as nn
+
+    cases = [(3, 10, 5), (1, 6, 5), (64, 128, 3), (256, 64, 1), (3, 96, 11)]
+    for number, (c_in, c_out, k) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} (c_in={c_in}, c_out={c_out}, k={k})"
+        got = call(student_fn, c_in, c_out, k, case=label)
+        expected = sum(p.numel() for p in nn.Conv2d(c_in, c_out, k).parameters())
+        if got is None:
+            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+        if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
+            raise Mismatch(f"{label}:\nexpected a whole number, got {got!r}.")
+        if got == expected:
+            continue
+        hint = "each filter has c_in × k × k weights, and there are c_out filters."
+        if got == expected - c_out:
+            hint = "you forgot the biases: one per filter (c_out in total)."
+        elif got == c_out * (k * k + 1):
+            hint = "a filter spans all c_in input channels: c_in × k × k weights per filter."
+        elif got == c_in * (c_out * k * k + 1) or got == c_in * c_out * k * k + c_in:
+            hint = "there is one bias per *output* channel (filter), not per input channel."
+        raise Mismatch(f"{label}:\ngot {got}, expected {expected}.\nHint: {hint}")
+    return f"{len(cases)} layers match the parameter count of torch.nn.Conv2d."

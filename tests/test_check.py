@@ -1,0 +1,193 @@
+"""Every checker: the reference answer passes; typical wrong answers get a specific verdict.
+
+A checker must never raise, must print exactly one verdict, and must say *what* is wrong.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import check
+from helpers.check.core import Verdict
+from helpers.conv import conv2d
+
+
+def xcorr1d(x, w):
+    return conv2d(x[None, None, None], w[None, None, None])[0, 0, 0]
+
+
+def xcorr2d(x, w):
+    return conv2d(x[None, None], w[None, None])[0, 0]
+
+
+def full_conv(a, k):
+    kh, kw = k.shape
+    padded = np.pad(a, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+    return xcorr2d(padded, k[::-1, ::-1])
+
+
+def not_implemented(*args):
+    raise NotImplementedError("Exercise 1.1: implement it")
+
+
+def crashes(*args):
+    return [0][5]  # IndexError, whatever the arguments
+
+
+def returns_none(*args):
+    return None
+
+
+# checker -> (reference answer, {kind of mistake: (wrong answer, words the verdict must contain)})
+CASES = {
+    check.conv1d_naive: (
+        xcorr1d,
+        {
+            "flipped kernel": (lambda x, w: xcorr1d(x, w[::-1]), ["true convolution", "flipp"]),
+            "off by one": (lambda x, w: xcorr1d(x, w)[:-1], ["shape", "off by one", "L - K + 1"]),
+            "same padding": (
+                lambda x, w: conv2d(x[None, None, None], w[None, None, None], padding="same")[
+                    0, 0, 0
+                ],
+                ["'same' length", "no padding"],
+            ),
+            "full length": (lambda x, w: np.convolve(x, w[::-1], "full"), ["'full' length"]),
+            "wrong values": (
+                lambda x, w: xcorr1d(x, w) + 1,
+                ["values are wrong", "got", "expected"],
+            ),
+            "string": (lambda x, w: "hello", ["not an array of numbers"]),
+        },
+    ),
+    check.conv2d_single: (
+        xcorr2d,
+        {
+            "transposed": (lambda x, w: xcorr2d(x, w).T, ["transposed"]),
+            "flipped kernel": (lambda x, w: xcorr2d(x, w[::-1, ::-1]), ["true convolution"]),
+            "off by one in padding": (
+                lambda x, w: conv2d(x[None, None], w[None, None], padding=1)[0, 0],
+                ["has shape", "expected"],
+            ),
+            "same size": (
+                lambda x, w: conv2d(x[None, None], w[None, None], padding="same")[0, 0],
+                ["input size", "smaller"],
+            ),
+            "list of lists": (lambda x, w: xcorr2d(x, w).tolist(), ["passed"]),  # accepted
+        },
+    ),
+    check.conv2d_multi: (
+        conv2d,
+        {
+            "no bias": (lambda x, w, b: conv2d(x, w), ["forgot to add the bias"]),
+            "channels last": (
+                lambda x, w, b: conv2d(x, w, b).transpose(0, 2, 3, 1),
+                ["channels before"],
+            ),
+            "batch and channel swapped": (
+                lambda x, w, b: conv2d(x, w, b).transpose(1, 0, 2, 3),
+                ["batch axis comes first"],
+            ),
+            "padded": (lambda x, w, b: conv2d(x, w, b, padding=1), ["has shape"]),
+            "flipped": (lambda x, w, b: conv2d(x, w[:, :, ::-1, ::-1], b), ["true convolution"]),
+            "NaN": (lambda x, w, b: conv2d(x, w, b) * np.nan, ["NaN"]),
+        },
+    ),
+    check.conv_full: (
+        full_conv,
+        {
+            "no flip": (lambda a, k: full_conv(a, k[::-1, ::-1]), ["cross-correlation", "rotate"]),
+            "valid only": (xcorr2d, ["valid size", "pad"]),
+            "transposed": (lambda a, k: full_conv(a, k).T, ["transposed"]),
+            "off by one": (lambda a, k: full_conv(a, k)[1:, 1:], ["has shape"]),
+        },
+    ),
+    check.combined_kernel: (
+        full_conv,
+        {
+            "cross-correlation": (
+                lambda a, k: full_conv(a, k[::-1, ::-1]),
+                ["true (flipped) full"],
+            ),
+            "just k1": (lambda a, k: a, ["k1 + k2 - 1"]),
+            "sum of kernels": (lambda a, k: a.sum() * k, ["has shape"]),
+            "scaled": (lambda a, k: 2 * full_conv(a, k), ["values are wrong"]),
+        },
+    ),
+    check.conv_parameters: (
+        lambda c_in, c_out, k: c_out * (c_in * k * k + 1),
+        {
+            "no bias": (lambda c_in, c_out, k: c_out * c_in * k * k, ["forgot the biases"]),
+            "one channel": (
+                lambda c_in, c_out, k: c_out * (k * k + 1),
+                ["all c_in input channels"],
+            ),
+            "bias per input": (
+                lambda c_in, c_out, k: c_in * c_out * k * k + c_in,
+                ["per *output* channel"],
+            ),
+            "string": (lambda c_in, c_out, k: "760", ["whole number"]),
+            "float": (lambda c_in, c_out, k: 760.5, ["whole number"]),
+        },
+    ),
+}
+COMMON = {
+    "returns None": (returns_none, ["None", "return"]),
+    "raises an error": (crashes, ["raised IndexError"]),
+    "not a function": (42, ["Expected a function"]),
+}
+
+
+def all_cases():
+    for checker, (_, mistakes) in CASES.items():
+        for kind, (answer, words) in {**mistakes, **COMMON}.items():
+            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
+
+
+@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
+def test_reference_answer_passes(checker, capsys):
+    reference = CASES[checker][0]
+    verdict = checker.verdict(reference)
+    assert verdict.passed, str(verdict)
+    checker(reference)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
+
+
+@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
+def test_not_attempted(checker):
+    verdict = checker.verdict(not_implemented)
+    assert verdict.status == "not attempted"
+    assert "not attempted yet" in str(verdict) and "NotImplementedError" in str(verdict)
+
+
+@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
+def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
+    verdict = checker.verdict(answer)  # must not raise
+    assert isinstance(verdict, Verdict)
+    text = str(verdict)
+    if words == ["passed"]:
+        assert verdict.passed, text
+        return
+    assert verdict.status == "failed", text
+    assert "not right yet" in text
+    assert "Case" in text or "function" in text
+    for word in words:
+        assert word in text, f"{word!r} not in verdict:\n{text}"
+    checker(answer)  # the printing form: one verdict, no exception
+    assert capsys.readouterr().out.count("Exercise") == 1
+
+
+def test_verdicts_are_deterministic():
+    answer = CASES[check.conv2d_single][1]["transposed"][0]
+    assert str(check.conv2d_single.verdict(answer)) == str(check.conv2d_single.verdict(answer))
+
+
+def test_student_input_mutation_does_not_leak_between_cases():
+    def mutating(x, w):
+        result = xcorr2d(x, w)
+        x[...] = 0
+        w[...] = 0
+        return result
+
+    assert check.conv2d_single.verdict(mutating).passed
