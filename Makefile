@@ -11,12 +11,13 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab test test-fast nbval lint format release release-check benchmark clean
+.PHONY: help setup lab test test-fast nbval lint format release release-check execute benchmark clean
 
 help:
 	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
 	@echo "make test       set up (first time) and run every test, nbval included"
 	@echo "make release    regenerate notebooks/ from solutions/ (never overwrites your work)"
+	@echo "make execute NB=01_convolution   re-run one solution notebook in place, then release it"
 	@echo "make benchmark  time every notebook (both editions)"
 	@echo "make format     ruff-format the code and the notebooks"
 
@@ -55,6 +56,10 @@ release: $(STAMP)
 
 release-check: $(STAMP)
 	$(BIN)/python -m helpers.release --check
+
+execute: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make execute NB=01_convolution"; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/execute_solution.py $(NB)
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_notebooks.py
