@@ -137,15 +137,15 @@ def _conv(x, w, b, stride, padding, dilation, groups, *, nd: int, fname: str) ->
     windows = windows[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
     out_size = windows.shape[2 : 2 + nd]
 
-    # im2col: one row per (group, n, output position), one column per (c, kernel offset).
+    # im2col: one row per (group, c, kernel offset), one column per (n, output position).
+    # This order makes the copy read x along its last axis, and gives one large matrix
+    # product per group (about twice as fast as one row per output position).
     windows = windows.reshape(n, groups, c_per_group, *out_size, *kernel)
-    order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
-    rows = n * math.prod(out_size)
-    cols = windows.transpose(order).reshape(groups, rows, c_per_group * math.prod(kernel))
+    order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
+    cols = windows.transpose(order).reshape(groups, c_per_group * math.prod(kernel), -1)
     w_mat = w.astype(dtype, copy=False).reshape(groups, c_out // groups, -1)
-    out = cols @ w_mat.transpose(0, 2, 1)  # (groups, rows, C_out/groups)
-    out = out.reshape(groups, n, *out_size, c_out // groups)
-    out = out.transpose(1, 0, nd + 2, *range(2, 2 + nd)).reshape(n, c_out, *out_size)
+    out = w_mat @ cols  # (groups, C_out/groups, N * prod(out_size))
+    out = out.reshape(c_out, n, *out_size).swapaxes(0, 1)
     if b is not None:
         out = out + b.astype(dtype, copy=False).reshape(c_out, *([1] * nd))
     out = np.ascontiguousarray(out)
@@ -173,3 +173,13 @@ def _padding_amounts(padding, kernel, stride, dilation, fname) -> list[tuple[int
             f"{fname}: padding must be an int, a tuple, 'valid' or 'same'; got {padding!r}"
         )
     return [(p, p) for p in as_tuple(padding, "padding", fname, nd, minimum=0)]
+
+
+from .conv_backward import conv1d_backward, conv2d_backward  # noqa: E402
+
+__all__ += ["conv1d_backward", "conv2d_backward"]
+
+from .conv_transpose import conv_transpose2d  # noqa: E402
+from .im2col import col2im, im2col  # noqa: E402
+
+__all__ += ["col2im", "conv_transpose2d", "im2col"]

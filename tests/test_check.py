@@ -191,3 +191,11 @@ def test_student_input_mutation_does_not_leak_between_cases():
         return result
 
     assert check.conv2d_single.verdict(mutating).passed
+
+
+def test_compare_non_square_wrong_values_gives_a_verdict():
+    from helpers.check.core import Mismatch, compare
+
+    expected = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(Mismatch, match="values are wrong"):
+        compare(expected + 1, expected, case="Case 1")

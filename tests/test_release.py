@@ -202,3 +202,17 @@ def test_repository_notebooks_are_up_to_date():
     outcomes = rel.release(check=True)
     problems = [outcome.message for outcome in outcomes if not outcome.ok]
     assert not problems, "run `make release`:\n" + "\n".join(problems)
+
+
+def test_written_notebooks_are_readable_by_everyone(course):
+    _run(course)
+    mode = (course[1] / "02_demo.ipynb").stat().st_mode & 0o777
+    assert mode == 0o666 & ~_umask(), oct(mode)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -7,16 +7,44 @@ Usage in a notebook::
     check.conv1d_naive.verdict(fn)        # returns it (a Verdict), for tests
 """
 
+from .backprop import (
+    centred_difference,
+    conv2d_backward_naive,
+    conv3_backward,
+    max_pool2d_backward_naive,
+)
 from .convolution import combined_kernel, conv1d_naive, conv2d_multi, conv2d_single, conv_full
 from .core import Verdict
+from .matrix import conv_matrix_naive, conv_transpose_zeros, im2col_naive, matrix_4x9
+from .pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
+from .receptive import dense_field_network, receptive_field_size
 from .welcome import conv_parameters
 
 __all__ = [
     "Verdict",
-    "combined_kernel",
-    "conv1d_naive",
-    "conv2d_multi",
-    "conv2d_single",
-    "conv_full",
+    # 00 welcome
     "conv_parameters",
+    # 01 convolution
+    "conv1d_naive",
+    "conv2d_single",
+    "conv2d_multi",
+    "conv_full",
+    "combined_kernel",
+    # 03 receptive fields
+    "receptive_field_size",
+    "dense_field_network",
+    # 04 pooling
+    "max_pool2d_naive",
+    "avg_pool2d_conv",
+    "unchanged_fraction",
+    # 06 backpropagation
+    "conv3_backward",
+    "conv2d_backward_naive",
+    "max_pool2d_backward_naive",
+    "centred_difference",
+    # 07 convolution as a matrix
+    "matrix_4x9",
+    "conv_matrix_naive",
+    "conv_transpose_zeros",
+    "im2col_naive",
 ]

@@ -208,7 +208,8 @@ def compare(
         raise Mismatch(f"{case}:\n{name} contains NaN or infinity.")
     if np.allclose(got, expected, atol=atol, rtol=rtol):
         return
-    if got.ndim == 2 and np.allclose(got.T, expected, atol=atol, rtol=rtol):
+    square = got.ndim == 2 and got.shape[0] == got.shape[1]
+    if square and np.allclose(got.T, expected, atol=atol, rtol=rtol):
         known_mistakes = [
             *known_mistakes,
             (expected.T, "it looks transposed (rows and columns swapped)."),

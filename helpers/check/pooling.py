@@ -1,0 +1,266 @@
+"""Checkers for notebook 04 (pooling). Pooling answers are compared with PyTorch."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .core import Mismatch, call, checker, compare, describe
+
+__all__ = ["avg_pool2d_conv", "max_pool2d_naive", "unchanged_fraction"]
+
+
+def _torch_pool(fn, x: np.ndarray, kernel_size: int, stride: int) -> np.ndarray:
+    return fn(torch.from_numpy(x), kernel_size, stride).numpy()
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b))
+
+
+def _pool_shape_hints(x: np.ndarray, k: int, s: int, expected_shape) -> list:
+    """Shapes that typical mistakes produce, with a hint for each."""
+    n, c, h, w = x.shape
+    h_out, w_out = expected_shape[2:]
+    hints = [
+        (
+            (n, c, h - k + 1, w - k + 1),
+            "that is the size for stride 1; move the window by `stride`.",
+        ),
+        (
+            (n, c, h_out - 1, w_out - 1),
+            "off by one: there are floor((H - k) / stride) + 1 windows.",
+        ),
+        (
+            (n, c, h_out + 1, w_out + 1),
+            "off by one: there are floor((H - k) / stride) + 1 windows.",
+        ),
+        (
+            (n, c, -(-(h - k) // s) + 1, -(-(w - k) // s) + 1),
+            "round down: a window that sticks out of the input is dropped (floor, not ceil).",
+        ),
+        (
+            (n, c, h // s, w // s),
+            "the output size is floor((H - k) / stride) + 1, which is H // stride only when "
+            "the kernel equals the stride.",
+        ),
+        ((n, h_out, w_out), "pool each channel separately and keep the channel axis."),
+        ((n, 1, h_out, w_out), "pool each channel separately: do not take the max over C."),
+        ((c, n, h_out, w_out), "the batch axis comes first: (N, C, H_out, W_out)."),
+        ((n, c, w_out, h_out), "height and width are swapped."),
+    ]
+    return [(shape, hint) for shape, hint in hints if tuple(shape) != tuple(expected_shape)]
+
+
+@checker("4.1", "max_pool2d_naive")
+def max_pool2d_naive(student_fn) -> str:
+    """Check ``student_fn(x, kernel_size, stride)``: x (N, C, H, W) -> (N, C, H_out, W_out)."""
+    rng = np.random.default_rng(41)
+    cases = [
+        (np.array([[[[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]]), 2, 2),
+        (rng.standard_normal((2, 3, 6, 6)), 2, 2),
+        (rng.standard_normal((1, 2, 7, 5)), 3, 2),
+        (-np.abs(rng.standard_normal((2, 1, 5, 5))) - 0.1, 2, 1),
+        (rng.standard_normal((2, 2, 9, 8)), 3, 3),
+        (rng.standard_normal((1, 3, 5, 9)), 2, 3),
+    ]
+    for number, (x, k, s) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} ({describe(x=x, kernel_size=k, stride=s)})"
+        expected = _torch_pool(F.max_pool2d, x, k, s)
+        mistakes = [
+            (
+                _torch_pool(F.avg_pool2d, x, k, s),
+                "that is average pooling; max pooling keeps the largest value of each window.",
+            ),
+            (
+                np.maximum(expected, 0),
+                "negative maxima came out as 0: start the running maximum at -inf (or at "
+                "the first element of the window), not at 0.",
+            ),
+            (
+                expected.transpose(0, 1, 3, 2),
+                "rows and columns are swapped: out[n, c, i, j] is the window that starts at "
+                "row i*stride and column j*stride.",
+            ),
+        ]
+        compare(
+            call(student_fn, x, k, s, case=label),
+            expected,
+            case=label,
+            shape_hints=_pool_shape_hints(x, k, s, expected.shape),
+            known_mistakes=mistakes,
+        )
+    return (
+        f"{len(cases)} cases match torch.nn.functional.max_pool2d "
+        "(overlapping, non-overlapping, all-negative)."
+    )
+
+
+@checker("4.2", "avg_pool2d_conv")
+def avg_pool2d_conv(student_fn) -> str:
+    """Check ``student_fn(x, kernel_size, stride)``: average pooling written as a convolution."""
+    rng = np.random.default_rng(42)
+    cases = [
+        (np.arange(16.0).reshape(1, 1, 4, 4), 2, 2),
+        (rng.standard_normal((2, 3, 6, 6)), 2, 2),
+        (rng.standard_normal((1, 4, 7, 8)), 3, 2),
+        (rng.standard_normal((3, 2, 5, 5)), 3, 1),
+        (rng.standard_normal((1, 3, 9, 6)), 3, 3),
+    ]
+    for number, (x, k, s) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} ({describe(x=x, kernel_size=k, stride=s)})"
+        expected = _torch_pool(F.avg_pool2d, x, k, s)
+        channel_sum = expected.sum(axis=1, keepdims=True)
+        mixed = np.broadcast_to(channel_sum, expected.shape)
+        mistakes = [
+            (
+                expected * k * k,
+                f"every value is {k * k} = k*k times too large: the kernel's weights must "
+                "be 1 / (k*k), so that they sum to 1.",
+            ),
+            (
+                mixed,
+                "every output channel is the sum over all input channels: a (C, C, k, k) "
+                "weight mixes channels. Pool each channel on its own: a (C, 1, k, k) weight "
+                "with groups=C, or reshape x to (N*C, 1, H, W).",
+            ),
+            (
+                mixed / x.shape[1],
+                "every output channel is the mean over all input channels: pool each "
+                "channel on its own (groups=C, or reshape x to (N*C, 1, H, W)).",
+            ),
+            (
+                _torch_pool(F.max_pool2d, x, k, s),
+                "that is max pooling; this exercise wants the average of each window.",
+            ),
+            (expected.transpose(0, 1, 3, 2), "height and width are swapped (transposed)."),
+        ]
+        n, c, h, w = x.shape
+        shape_hints = [
+            (
+                (n, 1, *expected.shape[2:]),
+                "one output channel per input channel: pool every channel on its own.",
+            ),
+            ((n, c, h - k + 1, w - k + 1), "pass stride=stride to conv2d (the default is 1)."),
+            ((n, c, h // k, w // k), "no padding here: the output is floor((H - k) / stride) + 1."),
+        ]
+        compare(
+            call(student_fn, x, k, s, case=label),
+            expected,
+            case=label,
+            shape_hints=[hint for hint in shape_hints if hint[0] != expected.shape],
+            known_mistakes=[m for m in mistakes if not _same(m[0], expected)],
+        )
+    return f"{len(cases)} cases match torch.nn.functional.avg_pool2d."
+
+
+_SHIFT_ZERO = (
+    "with shift 0 nothing moves, so the answer is 1.0. Careful: x[:, :, :-0] is empty "
+    "(-0 is 0); use x[:, :, : W - shift]."
+)
+
+
+def _shift_right(images: np.ndarray, shift: int) -> np.ndarray:
+    shifted = np.zeros_like(images)
+    shifted[:, :, shift:] = images[:, :, : images.shape[2] - shift]
+    return shifted
+
+
+def _fraction(images: np.ndarray, shifted: np.ndarray, k: int, *, count_all=False, pool=None):
+    """Reference measurement; the keyword arguments produce typical wrong answers."""
+    pool = pool or F.max_pool2d
+    a = pool(torch.from_numpy(images[:, None]), k).numpy()
+    b = pool(torch.from_numpy(shifted[:, None]), k).numpy()
+    where = np.ones(a.shape, dtype=bool) if count_all else (a != 0) | (b != 0)
+    return float(np.mean(a[where] == b[where]))
+
+
+def _invariance_images(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    """Sparse images that look a little like digits: a few bright strokes on black."""
+    images = np.zeros((n, size, size))
+    for image in images:
+        for _ in range(3):
+            top, left = rng.integers(0, size - 3, 2)
+            height, width = rng.integers(2, 6, 2)
+            image[top : top + height, left : left + width] = rng.choice([0.5, 1.0])
+        image[rng.integers(0, size), size - 1] = 1.0  # ink at the right border
+    return images
+
+
+@checker("4.3", "unchanged_fraction")
+def unchanged_fraction(student_fn) -> str:
+    """Check ``student_fn(images, shift, kernel_size) -> float`` (the invariance measurement).
+
+    Shift ``images: (N, H, W)`` right by ``shift`` pixels (zeros enter on the left), max-pool
+    the original and the shifted images (kernel = stride = ``kernel_size``; 1 means the raw
+    pixels), and return the fraction of equal outputs among the positions where either
+    output is non-zero.
+    """
+    rng = np.random.default_rng(43)
+    cases = [(1, 2, 12), (2, 2, 12), (1, 1, 12), (3, 4, 16), (0, 2, 12), (2, 3, 15)]
+    for number, (shift, k, size) in enumerate(cases, start=1):
+        images = _invariance_images(rng, 6, size)
+        label = (
+            f"Case {number} of {len(cases)} ({describe(images=images, shift=shift, kernel_size=k)})"
+        )
+        try:
+            got = call(student_fn, images, shift, k, case=label)
+        except Mismatch as error:
+            if shift == 0:  # the classic x[:, :, :-shift] bug: an empty slice when shift is 0
+                raise Mismatch(f"{error}\nHint: {_SHIFT_ZERO}") from error
+            raise
+        if got is None:
+            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+        if hasattr(got, "item") and np.size(got) == 1:
+            got = got.item()
+        if isinstance(got, bool) or not isinstance(got, numbers.Real):
+            raise Mismatch(f"{label}:\nexpected one number (a float), got {type(got).__name__}.")
+        shifted = _shift_right(images, shift)
+        expected = _fraction(images, shifted, k)
+        if np.isclose(got, expected, rtol=0, atol=1e-6):
+            continue
+        hint = (
+            "shift along the width (the last axis) by `shift` columns, filling with zeros; "
+            "pool with kernel_size = stride = k; compare where either pooled value is non-zero."
+        )
+        left = np.zeros_like(images)
+        left[:, :, : size - shift] = images[:, :, shift:]
+        wrong = [
+            (100 * expected, "return a fraction between 0 and 1, not a percentage."),
+            (1 - expected, "that is the fraction that *changed*; return the unchanged fraction."),
+            (
+                _fraction(images, np.roll(images, shift, axis=2), k),
+                "np.roll wraps the right edge around to the left; shift with zeros instead "
+                "(the pixels that leave the image are lost).",
+            ),
+            (
+                _fraction(images, shifted, k, count_all=True),
+                "you counted every output; count only positions where the original or the "
+                "shifted output is non-zero (the black background is trivially unchanged).",
+            ),
+            (
+                _fraction(images, left, k),
+                "you shifted left; shift right (zeros enter on the left).",
+            ),
+            (
+                _fraction(
+                    images, np.swapaxes(_shift_right(np.swapaxes(images, 1, 2), shift), 1, 2), k
+                ),
+                "you shifted down; shift along the width (the last axis), to the right.",
+            ),
+            (
+                _fraction(images, shifted, k, pool=F.avg_pool2d),
+                "use max pooling (the experiment is about max pooling).",
+            ),
+        ]
+        if shift == 0:
+            hint = _SHIFT_ZERO
+        for value, text in wrong:
+            if not np.isclose(value, expected) and np.isclose(got, value, rtol=0, atol=1e-6):
+                hint = text
+                break
+        raise Mismatch(f"{label}:\ngot {got:.6g}, expected {expected:.6g}.\nHint: {hint}")
+    return f"{len(cases)} cases match the reference measurement (shifts 0 to 3, kernels 1 to 4)."

@@ -1,0 +1,265 @@
+"""Checkers for notebook 03 (receptive fields), compared with :mod:`helpers.shapes`."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..shapes import field_gradient, receptive_field
+from .core import Mismatch, call, checker
+
+__all__ = ["dense_field_network", "receptive_field_size"]
+
+
+def _closed_form(layers, *, stride_before=True, dilation=True, own_stride=False):
+    """(size, stride) of a stack of (kernel, stride, dilation) layers, or a typical mistake."""
+    size, jump = 1, 1
+    for k, s, d in layers:
+        span = d * (k - 1) + 1 if dilation else k
+        if own_stride:
+            jump *= s
+        size += (span - 1) * (jump if stride_before else 1)
+        if not own_stride:
+            jump *= s
+    return size, jump
+
+
+def _reference(layers) -> tuple[int, int]:
+    """The receptive field measured on a real 1-D network (helpers.shapes), not the formula."""
+    model = nn.Sequential(*(nn.Conv1d(1, 1, k, s, dilation=d) for k, s, d in layers))
+    if not layers:
+        return 1, 1
+    field = receptive_field(model, (1, 1, _closed_form(layers)[0] + 4 * _closed_form(layers)[1]))
+    return field.size, field.stride
+
+
+def _as_pair(got, label: str) -> tuple[int, int]:
+    if got is None:
+        raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+    if isinstance(got, numbers.Number) or (isinstance(got, np.ndarray) and got.ndim == 0):
+        raise Mismatch(
+            f"{label}:\nyou returned one number ({got!r}); return a pair (size, stride): the "
+            "field size r and the effective stride S."
+        )
+    try:
+        values = list(got)
+    except TypeError as error:
+        raise Mismatch(
+            f"{label}:\nexpected a pair (size, stride), got a {type(got).__name__}."
+        ) from error
+    if len(values) != 2:
+        raise Mismatch(f"{label}:\nexpected a pair (size, stride), got {len(values)} values.")
+    pair = []
+    for value in values:
+        if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+            raise Mismatch(f"{label}:\nsize and stride are whole numbers; got {tuple(values)!r}.")
+        pair.append(int(value))
+    return pair[0], pair[1]
+
+
+@checker("3.1", "receptive_field_size")
+def receptive_field_size(student_fn) -> str:
+    """Check ``student_fn(layers) -> (size, stride)`` for layers of (kernel, stride, dilation)."""
+    cases = [
+        ("three 3x3 convolutions", [(3, 1, 1)] * 3),
+        ("a single 5x5 convolution", [(5, 1, 1)]),
+        ("no layers at all", []),
+        ("3x3 convolutions with dilations 1, 2, 4, 8", [(3, 1, 2**i) for i in range(4)]),
+        ("four 2x2 poolings with stride 2", [(2, 2, 1)] * 4),
+        (
+            "a ResNet-like stem: 7x7/2, 3x3/2 pool, two 3x3",
+            [(7, 2, 1), (3, 2, 1)] + [(3, 1, 1)] * 2,
+        ),
+        (
+            "AlexNet's features (conv1..pool5)",
+            [(11, 4, 1), (3, 2, 1), (5, 1, 1), (3, 2, 1), (3, 1, 1), (3, 1, 1), (3, 1, 1)]
+            + [(3, 2, 1)],
+        ),
+        ("stride and dilation mixed", [(3, 2, 2), (5, 1, 3), (1, 2, 1), (3, 1, 2)]),
+    ]
+    for number, (title, layers) in enumerate(cases, start=1):
+        label = f"Case {number} of {len(cases)} ({title}: layers={layers})"
+        expected = _reference(layers)
+        got = _as_pair(call(student_fn, [tuple(layer) for layer in layers], case=label), label)
+        if got == expected:
+            continue
+        hint = (
+            "layer l adds d*(k-1) times the product of the strides of the layers *before* it; "
+            "the effective stride is the product of all strides."
+        )
+        if got == expected[::-1]:
+            hint = "size and stride are swapped: return (size, stride)."
+        elif got[0] == expected[0]:
+            hint = "the size is right; the effective stride is the product of all the strides."
+        elif got[0] == expected[0] - 1:
+            hint = "off by one: with no layer at all, a unit sees 1 pixel; start from r = 1."
+        elif got[0] == _closed_form(layers, stride_before=False)[0]:
+            hint = (
+                "you ignored the strides: after a stride-s layer, one step in the next layer "
+                "moves s input pixels, so its (k-1) counts s times (1 + L(K-1) only holds "
+                "for stride 1)."
+            )
+        elif got[0] == _closed_form(layers, own_stride=True)[0]:
+            hint = (
+                "a layer's growth is multiplied by the strides of the layers *before* it, "
+                "not by its own stride."
+            )
+        elif got[0] == _closed_form(layers, dilation=False)[0]:
+            hint = "you ignored the dilation: a dilated kernel spans d*(k-1)+1 pixels."
+        elif got[0] == _closed_form([(k * d, s, 1) for k, s, d in layers])[0]:
+            hint = "a kernel of size k with dilation d spans d*(k-1)+1 pixels, not d*k."
+        raise Mismatch(f"{label}:\ngot (size, stride) = {got}, expected {expected}.\nHint: {hint}")
+    return (
+        f"{len(cases)} stacks match the receptive fields computed by "
+        "helpers.shapes.receptive_field."
+    )
+
+
+_ALLOWED = (
+    nn.Conv2d,
+    nn.Sequential,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Identity,
+)
+
+
+def fewest_layers(target: int) -> int:
+    """Fewest odd square convolutions for a dense field >= target: ceil(log3(target)).
+
+    A dense field of L layers with kernels k_l covers at most prod(k_l) pixels, and any
+    kernel k >= 5 can be replaced by ceil(log3(k)) layers of 3x3 that cover at least k
+    pixels with fewer weights (9 * ceil(log3(k)) < k * k); so 3x3 layers with dilations
+    1, 3, 9, ... (field 3**L) are optimal.
+    """
+    layers, field = 0, 1
+    while field < target:
+        layers, field = layers + 1, field * 3
+    return layers
+
+
+def _describe(convs) -> str:
+    parts = []
+    for conv in convs:
+        k = conv.kernel_size[0]
+        d = conv.dilation[0]
+        parts.append(f"{k}x{k}" + (f" d={d}" if d > 1 else ""))
+    return ", ".join(parts) if parts else "no convolutions"
+
+
+@checker("3.2", "dense_field_network")
+def dense_field_network(student_fn) -> str:
+    """Check ``student_fn(target, channels) -> nn.Module``.
+
+    The network must keep the image size, reach a *dense* receptive field (every pixel
+    counts) of at least ``target`` pixels, and use the fewest weights possible.
+    """
+    channels = 4
+    targets = [3, 7, 9, 20, 27, 50]
+    for number, target in enumerate(targets, start=1):
+        label = f"Case {number} of {len(targets)} (target={target}, channels={channels})"
+        model = call(student_fn, target, channels, case=label)
+        if model is None:
+            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+        if not isinstance(model, nn.Module):
+            raise Mismatch(
+                f"{label}:\nexpected an nn.Module (e.g. nn.Sequential(*layers)), got a "
+                f"{type(model).__name__}."
+            )
+        convs = []
+        for module in model.modules():
+            if not isinstance(module, _ALLOWED):
+                raise Mismatch(
+                    f"{label}:\nyour network contains a {type(module).__name__}; use only "
+                    "nn.Conv2d layers and activations such as nn.ReLU."
+                )
+            if isinstance(module, nn.Conv2d):
+                convs.append(module)
+        for conv in convs:
+            problem = None
+            if conv.in_channels != channels or conv.out_channels != channels:
+                problem = (
+                    f"has {conv.in_channels} -> {conv.out_channels} channels; keep "
+                    f"`channels` = {channels} in every layer (we compare layouts, not widths)."
+                )
+            elif conv.groups != 1:
+                problem = "is grouped; use ordinary convolutions (groups=1)."
+            elif conv.stride != (1, 1):
+                problem = "has a stride; use stride 1 (a stride would shrink the image)."
+            elif conv.kernel_size[0] != conv.kernel_size[1] or conv.kernel_size[0] % 2 == 0:
+                problem = (
+                    f"has a {conv.kernel_size[0]}x{conv.kernel_size[1]} kernel; use square "
+                    "kernels of odd size (k x k), so that the padding is the same on both sides."
+                )
+            elif conv.dilation[0] != conv.dilation[1]:
+                problem = "has a different dilation on each axis; use one dilation for both."
+            if problem:
+                raise Mismatch(f"{label}:\nthe layer {conv} {problem}")
+        size = 2 * sum(c.dilation[0] * (c.kernel_size[0] - 1) for c in convs) + 5
+        out_size = _output_size(model, channels, size, label)
+        if out_size != (size, size):
+            raise Mismatch(
+                f"{label}:\nyour network turns a {size}x{size} image into "
+                f"{out_size[0]}x{out_size[1]}; keep the size with padding='same' (or "
+                "padding = dilation*(k-1)//2) in every convolution."
+            )
+        field = receptive_field(model, (1, channels, size, size))
+        if field.size < target:
+            raise Mismatch(
+                f"{label}:\nthe receptive field of your network ({_describe(convs)}) is "
+                f"{field.size} pixels, smaller than the target {target}."
+            )
+        gradient = field_gradient(model, (1, channels, size, size))
+        centre = size // 2
+        box = gradient[centre, centre - field.padding : centre - field.padding + field.size]
+        holes = int(np.sum(box == 0))
+        if holes:
+            raise Mismatch(
+                f"{label}:\nyour field ({_describe(convs)}) spans {field.size} pixels, but "
+                f"{holes} of them along a row have no influence on the output: the dilations "
+                "leave gaps (the 'gridding' effect). Choose each dilation at most the field "
+                "so far (with 3x3 kernels: 1, 3, 9, ...)."
+            )
+        weights = sum(conv.weight.numel() for conv in convs)
+        biases = sum(p.numel() for p in model.parameters()) - weights
+        layers = fewest_layers(target)
+        fewest = layers * 9 * channels * channels
+        if weights > fewest:
+            raise Mismatch(
+                f"{label}:\nyour network ({_describe(convs)}) reaches a dense field of "
+                f"{field.size} >= {target} with {weights:,} weights; the fewest possible is "
+                f"{fewest:,} ({layers} layer{'s' if layers > 1 else ''} of 3x3).\nHint: "
+                "3x3 kernels are the cheapest per pixel of field, and dilations 1, 3, 9, ... "
+                "triple the dense field with every layer."
+            )
+        if biases:
+            raise Mismatch(
+                f"{label}:\nthe layout is optimal ({_describe(convs)}), but the network also "
+                f"has {biases} biases; use bias=False so that only the weights count."
+            )
+    return (
+        f"{len(targets)} targets: dense fields with the fewest weights (e.g. target 50: "
+        f"{fewest_layers(50)} layers of 3x3 with dilations 1, 3, 9, 27)."
+    )
+
+
+def _output_size(model: nn.Module, channels: int, size: int, label: str) -> tuple[int, ...]:
+    """The spatial output size of ``model`` on a (1, channels, size, size) input."""
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(1, channels, size, size))
+    except Exception as error:
+        raise Mismatch(
+            f"{label}:\nyour network raised {type(error).__name__} on an input of shape "
+            f"(1, {channels}, {size}, {size}): {error}"
+        ) from error
+    return tuple(out.shape[2:])

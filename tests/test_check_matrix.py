@@ -1,0 +1,290 @@
+"""The checkers of notebook 07: reference answers pass, typical mistakes get a specific verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import check
+from helpers.affine import conv_matrix
+from helpers.check.core import Verdict
+from helpers.conv import conv2d, conv_transpose2d, im2col
+
+
+def not_implemented(*args):
+    raise NotImplementedError("Exercise 7.1: implement it")
+
+
+def crashes(*args):
+    return [0][5]
+
+
+def returns_none(*args):
+    return None
+
+
+# --- 7.1 ---------------------------------------------------------------------------------
+
+
+def matrix_4x9(w):
+    return conv_matrix(w[None, None], (3, 3))
+
+
+def matrix_4x9_by_hand(w):
+    (a, b), (c, d) = w
+    return np.array(
+        [
+            [a, b, 0, c, d, 0, 0, 0, 0],
+            [0, a, b, 0, c, d, 0, 0, 0],
+            [0, 0, 0, a, b, 0, c, d, 0],
+            [0, 0, 0, 0, a, b, 0, c, d],
+        ]
+    )
+
+
+def column_major(w):
+    m = matrix_4x9(w).reshape(4, 3, 3)
+    return m.transpose(0, 2, 1).reshape(4, 9)
+
+
+# --- 7.2 ---------------------------------------------------------------------------------
+
+
+def conv_matrix_ref(w, size, stride, padding):
+    return conv_matrix(w, size, stride=stride, padding=padding)
+
+
+def conv_matrix_loops(w, size, stride, padding):
+    """A student-style answer: loops over outputs and weights."""
+    c_out, c, kh, kw = w.shape
+    h, wd = size
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    m = np.zeros((c_out * oh * ow, c * h * wd))
+    for o in range(c_out):
+        for i in range(oh):
+            for j in range(ow):
+                for ch in range(c):
+                    for u in range(kh):
+                        for v in range(kw):
+                            r, q = i * stride + u - padding, j * stride + v - padding
+                            if 0 <= r < h and 0 <= q < wd:
+                                m[(o * oh + i) * ow + j, (ch * h + r) * wd + q] = w[o, ch, u, v]
+    return m
+
+
+def rows_channel_last(w, size, stride, padding):
+    m = conv_matrix_ref(w, size, stride, padding)
+    return m.reshape(w.shape[0], -1, m.shape[1]).transpose(1, 0, 2).reshape(m.shape)
+
+
+def columns_channel_last(w, size, stride, padding):
+    m = conv_matrix_ref(w, size, stride, padding)
+    c = w.shape[1]
+    return m.reshape(-1, c, *size).transpose(0, 2, 3, 1).reshape(m.shape)
+
+
+def padded_columns(w, size, stride, padding):
+    padded = (size[0] + 2 * padding, size[1] + 2 * padding)
+    return conv_matrix(w, padded, stride=stride)
+
+
+# --- 7.3 ---------------------------------------------------------------------------------
+
+
+def zero_insertion(z, w, stride, rotate=True, swap=True, pad=True, gap=None):
+    """M.T @ z the NNDL way: insert S - 1 zeros, pad K - 1, convolve with rot180(w)."""
+    gap = stride if gap is None else gap
+    c_out, h, wd = z.shape
+    kh, kw = w.shape[2:]
+    spread = np.zeros((c_out, (h - 1) * gap + 1, (wd - 1) * gap + 1))
+    spread[:, ::gap, ::gap] = z
+    if pad:
+        spread = np.pad(spread, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+    kernel = w.transpose(1, 0, 2, 3) if swap else w
+    if rotate:
+        kernel = kernel[:, :, ::-1, ::-1]
+    if not swap:  # keep the shapes consistent for the mistake: a square channel map
+        kernel = np.ones((c_out, c_out, kh, kw)) * kernel.sum(axis=1, keepdims=True)
+    return conv2d(spread[None], kernel)[0]
+
+
+# --- 7.4 ---------------------------------------------------------------------------------
+
+
+def im2col_loops(x, k, stride, padding):
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    cols = np.zeros((n, c * k * k, oh * ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
+            cols[:, :, i * ow + j] = patch.reshape(n, -1)
+    return cols
+
+
+def channels_inner(x, k, stride, padding):
+    cols = im2col(x, k, stride, padding)
+    n, rows, length = cols.shape
+    return cols.reshape(n, x.shape[1], k * k, length).transpose(0, 2, 1, 3).reshape(cols.shape)
+
+
+CASES = {
+    check.matrix_4x9: (
+        [matrix_4x9, matrix_4x9_by_hand],
+        {
+            "flipped kernel": (lambda w: matrix_4x9(w[::-1, ::-1]), ["rotated by 180°"]),
+            "transposed": (lambda w: matrix_4x9(w).T, ["transposed"]),
+            "column-major columns": (column_major, ["columns are in the wrong order"]),
+            "rows swapped": (
+                lambda w: matrix_4x9(w).reshape(2, 2, 9).transpose(1, 0, 2).reshape(4, 9),
+                ["rows are in the wrong order"],
+            ),
+            "output instead of matrix": (lambda w: np.zeros((2, 2)), ["2x2 output"]),
+            "off by one": (lambda w: np.zeros((4, 4)), ["*input* pixel"]),
+            "scaled": (lambda w: 2 * matrix_4x9(w), ["values are wrong"]),
+        },
+    ),
+    check.conv_matrix_naive: (
+        [conv_matrix_ref, conv_matrix_loops],
+        {
+            "flipped kernel": (
+                lambda w, size, s, p: conv_matrix_ref(w[:, :, ::-1, ::-1], size, s, p),
+                ["rotated by 180°"],
+            ),
+            "transposed": (lambda *args: conv_matrix_ref(*args).T, ["has shape", "transposed"]),
+            "padding ignored": (
+                lambda w, size, s, p: conv_matrix_ref(w, size, s, 0),
+                ["too few rows"],
+            ),
+            "stride ignored": (
+                lambda w, size, s, p: conv_matrix_ref(w, size, 1, p),
+                ["too many rows", "every S-th"],
+            ),
+            "padded columns": (padded_columns, ["*unpadded* input"]),
+            "rows channel-last": (rows_channel_last, ["rows are in the wrong order"]),
+            "columns channel-last": (columns_channel_last, ["columns are in the wrong order"]),
+            "one output channel": (
+                lambda w, size, s, p: conv_matrix_ref(w[:1], size, s, p),
+                ["one block of rows per output channel"],
+            ),
+            "off by one": (lambda *args: conv_matrix_ref(*args)[:-1], ["has shape", "expected"]),
+        },
+    ),
+    check.conv_transpose_zeros: (
+        [lambda z, w, s: conv_transpose2d(z, w, stride=s), zero_insertion],
+        {
+            "no rotation": (
+                lambda z, w, s: zero_insertion(z, w, s, rotate=False),
+                ["rotate the kernel by 180°"],
+            ),
+            "channels not swapped": (
+                lambda z, w, s: zero_insertion(z, w, s, swap=False),
+                ["swap the first two axes"],
+            ),
+            "valid instead of full": (
+                lambda z, w, s: zero_insertion(z, w, s, pad=False),
+                ["valid convolution", "k - 1 zeros"],
+            ),
+            "no zeros inserted": (
+                lambda z, w, s: zero_insertion(z, w, s, gap=1),
+                ["insert S - 1 zeros"],
+            ),
+            "zeros after every value": (
+                lambda z, w, s: np.pad(zero_insertion(z, w, s), ((0, 0), (0, s - 1), (0, s - 1))),
+                ["*between* neighbouring values"],
+            ),
+            "off by one": (lambda z, w, s: zero_insertion(z, w, s)[:, 1:, 1:], ["has shape"]),
+            "transposed": (
+                lambda z, w, s: zero_insertion(z, w, s).transpose(0, 2, 1),
+                ["Case 1 of 5", "values are wrong"],
+            ),
+            "wrong values": (lambda z, w, s: zero_insertion(z, w, s) + 1, ["values are wrong"]),
+        },
+    ),
+    check.im2col_naive: (
+        [lambda x, k, s, p: im2col(x, k, s, p), im2col_loops],
+        {
+            "transposed": (
+                lambda *args: im2col(*args).transpose(0, 2, 1),
+                ["one *column* per window"],
+            ),
+            "no batch axis": (lambda *args: im2col(*args)[0], ["keep the batch axis"]),
+            "channels inner": (channels_inner, ["channel outermost"]),
+            "windows numbered by column": (
+                lambda x, k, s, p: (
+                    im2col(x, k, s, p)
+                    .reshape(
+                        x.shape[0],
+                        -1,
+                        *conv2d(x[:, :1], np.ones((1, 1, k, k)), None, s, p).shape[2:],
+                    )
+                    .transpose(0, 1, 3, 2)
+                    .reshape(x.shape[0], x.shape[1] * k * k, -1)
+                ),
+                ["row by row"],
+            ),
+            "padding ignored": (lambda x, k, s, p: im2col(x, k, s, 0), ["pad x"]),
+            "stride ignored": (lambda x, k, s, p: im2col(x, k, 1, p), ["windows start every S"]),
+            "off by one": (lambda *args: im2col(*args)[:, :, :-1], ["has shape", "expected"]),
+            "not merged": (
+                lambda x, k, s, p: im2col(x, k, s, p).reshape(x.shape[0], x.shape[1], k * k, -1),
+                ["merge channel and kernel offset"],
+            ),
+        },
+    ),
+}
+COMMON = {
+    "returns None": (returns_none, ["None", "return"]),
+    "raises an error": (crashes, ["raised IndexError"]),
+    "not a function": (42, ["Expected a function"]),
+}
+
+
+def all_cases():
+    for checker, (_, mistakes) in CASES.items():
+        for kind, (answer, words) in {**mistakes, **COMMON}.items():
+            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
+
+
+def all_references():
+    for checker, (references, _) in CASES.items():
+        for number, reference in enumerate(references):
+            yield pytest.param(checker, reference, id=f"{checker.__name__}-{number}")
+
+
+@pytest.mark.parametrize("checker, reference", list(all_references()))
+def test_reference_answers_pass(checker, reference, capsys):
+    verdict = checker.verdict(reference)
+    assert verdict.passed, str(verdict)
+    checker(reference)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
+
+
+@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
+def test_not_attempted(checker):
+    verdict = checker.verdict(not_implemented)
+    assert verdict.status == "not attempted"
+    assert "not attempted yet" in str(verdict)
+
+
+@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
+def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
+    verdict = checker.verdict(answer)  # must not raise
+    assert isinstance(verdict, Verdict)
+    text = str(verdict)
+    assert verdict.status == "failed", text
+    assert "not right yet" in text
+    for word in words:
+        assert word in text, f"{word!r} not in verdict:\n{text}"
+    checker(answer)
+    assert capsys.readouterr().out.count("Exercise") == 1
+
+
+@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
+def test_verdicts_are_deterministic(checker):
+    answer = COMMON["raises an error"][0]
+    assert str(checker.verdict(answer)) == str(checker.verdict(answer))
+    wrong = next(iter(CASES[checker][1].values()))[0]
+    assert str(checker.verdict(wrong)) == str(checker.verdict(wrong))

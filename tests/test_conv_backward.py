@@ -1,0 +1,208 @@
+"""helpers.conv.conv2d_backward (and the 1-D / 3-D versions) against torch autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.conv import conv1d, conv1d_backward, conv2d, conv2d_backward
+from helpers.conv_backward import conv3d_backward
+from helpers.gradcheck import numerical_gradient, rel_error
+
+OURS = {1: conv1d_backward, 2: conv2d_backward, 3: conv3d_backward}
+THEIRS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny problems: a second thread only adds synchronisation cost (and is slow on busy CI)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def random_config(seed: int, nd: int, dtype=np.float64) -> dict:
+    """A random, valid convolution problem: x, w and the hyper-parameters."""
+    rng = np.random.default_rng(seed)
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c_in = groups * int(rng.integers(1, 4))
+    c_out = groups * int(rng.integers(1, 4))
+    kernel = tuple(int(k) for k in rng.integers(1, 5, nd))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, nd))
+    stride = tuple(int(s) for s in rng.integers(1, 4, nd))
+    padding = tuple(int(p) for p in rng.integers(0, 3, nd))
+    if rng.random() < 0.15:
+        stride, padding = (1,) * nd, "same"
+    pad = (0,) * nd if padding == "same" else padding
+    size = tuple(
+        max(1, int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 1 - 2 * p + 8)))
+        for k, d, p in zip(kernel, dilation, pad, strict=True)
+    )
+    n = int(rng.integers(1, 4))
+    x = rng.standard_normal((n, c_in, *size)).astype(dtype)
+    w = rng.standard_normal((c_out, c_in // groups, *kernel)).astype(dtype)
+    hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return dict(x=x, w=w, seed=seed, **hyper)
+
+
+def autograd(nd: int, cfg: dict) -> tuple[np.ndarray, ...]:
+    """(dout, dx, dw, db) from torch autograd for a random upstream gradient."""
+    x = torch.from_numpy(cfg["x"]).requires_grad_()
+    w = torch.from_numpy(cfg["w"]).requires_grad_()
+    b = torch.zeros(w.shape[0], dtype=w.dtype, requires_grad=True)
+    hyper = {k: cfg[k] for k in ("stride", "padding", "dilation", "groups")}
+    out = THEIRS[nd](x, w, b, **hyper)
+    rng = np.random.default_rng(cfg["seed"] + 10_000)
+    dout = rng.standard_normal(tuple(out.shape)).astype(cfg["x"].dtype)
+    out.backward(torch.from_numpy(dout))
+    return dout, x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
+
+
+def run_ours(nd: int, cfg: dict, dout: np.ndarray):
+    hyper = {k: cfg[k] for k in ("stride", "padding", "dilation", "groups")}
+    return OURS[nd](dout, cfg["x"], cfg["w"], **hyper)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+@pytest.mark.parametrize("seed", range(120))
+def test_conv2d_backward_matches_autograd(seed):
+    cfg = random_config(seed, nd=2)
+    dout, *expected = autograd(2, cfg)
+    got = run_ours(2, cfg, dout)
+    for name, ours, theirs in zip(("dx", "dw", "db"), got, expected, strict=True):
+        assert ours.shape == theirs.shape, name
+        assert ours.dtype == np.float64, name
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("nd", [1, 3])
+def test_conv1d_conv3d_backward_match_autograd(seed, nd):
+    cfg = random_config(500 + seed, nd=nd)
+    dout, *expected = autograd(nd, cfg)
+    for ours, theirs in zip(run_ours(nd, cfg, dout), expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+@pytest.mark.parametrize("seed", range(20))
+def test_float32_stays_float32_and_matches(seed):
+    cfg = random_config(900 + seed, nd=2, dtype=np.float32)
+    dout, *expected = autograd(2, cfg)
+    for ours, theirs in zip(run_ours(2, cfg, dout), expected, strict=True):
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_matches_numerical_gradient():
+    """Independent of torch: centred differences of the forward pass helpers.conv.conv2d."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 6, 7))
+    w = rng.standard_normal((6, 2, 3, 2))
+    b = rng.standard_normal(6)
+    hyper = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
+    dout = rng.standard_normal(conv2d(x, w, b, **hyper).shape)
+    dx, dw, db = conv2d_backward(dout, x, w, **hyper)
+    assert rel_error(dx, numerical_gradient(lambda v: conv2d(v, w, b, **hyper), x, dout)) < 1e-6
+    assert rel_error(dw, numerical_gradient(lambda v: conv2d(x, v, b, **hyper), w, dout)) < 1e-6
+    assert rel_error(db, numerical_gradient(lambda v: conv2d(x, w, v, **hyper), b, dout)) < 1e-6
+
+
+def test_unbatched_input_and_int_hyperparameters():
+    rng = np.random.default_rng(1)
+    x = torch.tensor(rng.standard_normal((3, 9, 8)), requires_grad=True)
+    w = torch.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = F.conv2d(x, w, stride=2, padding=1)
+    dout = torch.from_numpy(rng.standard_normal(tuple(out.shape)))
+    out.backward(dout)
+    dx, dw, db = conv2d_backward(dout.numpy(), x.detach().numpy(), w.detach().numpy(), 2, 1)
+    assert dx.shape == (3, 9, 8)  # unbatched in, unbatched out
+    np.testing.assert_allclose(dx, x.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dw, w.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(db, dout.numpy().sum(axis=(1, 2)), rtol=1e-12)
+
+
+def test_accepts_torch_tensors_and_lists():
+    x = torch.randn(1, 2, 5, 5, dtype=torch.float64)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.float64)
+    dout = torch.randn(1, 3, 3, 3, dtype=torch.float64)
+    dx, dw, db = conv2d_backward(dout, x, w)
+    dx2, dw2, db2 = conv2d_backward(dout.tolist(), x.numpy(), w.tolist())
+    np.testing.assert_allclose(dx, dx2)
+    np.testing.assert_allclose(dw, dw2)
+    assert isinstance(db, np.ndarray) and db.shape == (3,)
+
+
+def test_uncovered_rows_get_zero_gradient():
+    """H = 6, k = 3, stride 2: windows start at rows 0 and 2, so row 5 is never read."""
+    x, w = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3))
+    dx, _, _ = conv2d_backward(np.ones((1, 1, 2, 2)), x, w, stride=2)
+    assert np.all(dx[0, 0, 5] == 0) and np.all(dx[0, 0, :, 5] == 0)
+    assert dx[0, 0, 2, 2] == 4  # the centre row/column is shared by all four windows
+
+
+def test_conv1d_backward_three_tap_formula():
+    """z_i = w1 x_{i-1} + w2 x_i + w3 x_{i+1}: dx_i = w1 d_{i+1} + w2 d_i + w3 d_{i-1}."""
+    x = np.array([[[1.0, 2.0, -1.0, 3.0, 0.5]]])
+    w = np.array([[[0.5, -1.0, 2.0]]])
+    delta = np.array([[[1.0, -2.0, 0.5, 1.0, 3.0]]])
+    dx, dw, db = conv1d_backward(delta, x, w, padding=1)
+    d = np.pad(delta[0, 0], 1)
+    expected_dx = w[0, 0, 0] * d[2:] + w[0, 0, 1] * d[1:-1] + w[0, 0, 2] * d[:-2]
+    np.testing.assert_allclose(dx[0, 0], expected_dx)
+    xp = np.pad(x[0, 0], 1)
+    expected_dw = [np.dot(delta[0, 0], xp[u : u + 5]) for u in range(3)]
+    np.testing.assert_allclose(dw[0, 0], expected_dw)
+    assert db[0] == delta.sum()
+    assert conv1d(x, w, padding=1).shape == delta.shape
+
+
+# --- bad input: clear errors that name the argument -------------------------------------
+
+X = np.zeros((1, 3, 5, 5))
+W = np.zeros((4, 3, 3, 3))
+DOUT = np.zeros((1, 4, 3, 3))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(dout=np.zeros((1, 4, 5, 5))), ValueError, ["dout", "(1, 4, 3, 3)", "(1, 4, 5, 5)"]),
+        (dict(dout=np.zeros((1, 3, 3, 3))), ValueError, ["dout", "forward output", "stride"]),
+        (dict(dout=np.zeros((4, 3, 3))), ValueError, ["dout must have 4 dimensions"]),
+        (dict(padding=1), ValueError, ["dout", "(1, 4, 5, 5)"]),
+        (dict(x=np.zeros((1, 2, 5, 5))), ValueError, ["C_in=2", "w.shape[1]"]),
+        (dict(w=np.zeros((4, 3, 7, 7))), ValueError, ["kernel is larger than the padded input"]),
+        (dict(stride=0), ValueError, ["stride", "positive"]),
+        (dict(stride=1.5), TypeError, ["stride", "int"]),
+        (dict(padding=-1), ValueError, ["padding", ">= 0"]),
+        (dict(padding="full"), ValueError, ["padding", "'same'"]),
+        (dict(padding="same", stride=2), ValueError, ["'same'", "stride 1"]),
+        (dict(dilation=(1, 0)), ValueError, ["dilation", "positive"]),
+        (dict(groups=2), ValueError, ["groups=2", "divide"]),
+        (dict(groups=0), ValueError, ["groups", "positive"]),
+        (dict(x=np.zeros((5, 5))), ValueError, ["x must have 4 dimensions", "(N, C_in, H, W)"]),
+        (dict(w=np.zeros((3, 3, 3))), ValueError, ["w must have 4 dimensions"]),
+        (dict(dout=None), TypeError, ["dout must be an array", "None"]),
+        (dict(x="image"), TypeError, ["x must hold numbers"]),
+    ],
+)
+def test_conv2d_backward_bad_input(kwargs, error, words):
+    arguments = dict(dout=DOUT, x=X, w=W, stride=1, padding=0, dilation=1, groups=1) | kwargs
+    with pytest.raises(error) as info:
+        conv2d_backward(**arguments)
+    message = str(info.value)
+    assert message.startswith("conv2d_backward: ")
+    for word in words:
+        assert word in message, f"{word!r} not in {message!r}"
+
+
+def test_unbatched_dout_must_be_unbatched():
+    with pytest.raises(ValueError, match=r"conv2d_backward: dout must have 3 dimensions"):
+        conv2d_backward(DOUT, X[0], W)
+    with pytest.raises(ValueError, match=r"conv1d_backward: x must have 3 dimensions"):
+        conv1d_backward(np.zeros((1, 1, 2)), np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3)))
