@@ -16,6 +16,13 @@ from .backprop import (
 from .convolution import combined_kernel, conv1d_naive, conv2d_multi, conv2d_single, conv_full
 from .core import Verdict
 from .matrix import conv_matrix_naive, conv_transpose_zeros, im2col_naive, matrix_4x9
+from .normalization import (
+    batch_norm_step,
+    batch_norm_train,
+    fold_bn,
+    group_norm_forward,
+    ln_in_from_gn,
+)
 from .pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
 from .receptive import dense_field_network, receptive_field_size
 from .welcome import conv_parameters
@@ -37,6 +44,12 @@ __all__ = [
     "max_pool2d_naive",
     "avg_pool2d_conv",
     "unchanged_fraction",
+    # 05 normalization
+    "batch_norm_train",
+    "batch_norm_step",
+    "fold_bn",
+    "group_norm_forward",
+    "ln_in_from_gn",
     # 06 backpropagation
     "conv3_backward",
     "conv2d_backward_naive",
