@@ -23,6 +23,14 @@ from .normalization import (
     group_norm_forward,
     ln_in_from_gn,
 )
+from .padding import (
+    bottleneck_costs,
+    conv2d_cost,
+    conv_output_size,
+    predict_shapes,
+    same_padding,
+    spot_the_mistakes,
+)
 from .pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
 from .receptive import dense_field_network, receptive_field_size
 from .welcome import conv_parameters
@@ -37,6 +45,13 @@ __all__ = [
     "conv2d_multi",
     "conv_full",
     "combined_kernel",
+    # 02 padding, stride, dilation
+    "conv_output_size",
+    "same_padding",
+    "predict_shapes",
+    "conv2d_cost",
+    "bottleneck_costs",
+    "spot_the_mistakes",
     # 03 receptive fields
     "receptive_field_size",
     "dense_field_network",
