@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_contract import contract_tests
 
 from helpers import check
-from helpers.check.core import Verdict
 from helpers.conv import conv2d
 
 
@@ -25,18 +25,6 @@ def full_conv(a, k):
     kh, kw = k.shape
     padded = np.pad(a, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
     return xcorr2d(padded, k[::-1, ::-1])
-
-
-def not_implemented(*args):
-    raise NotImplementedError("Exercise 1.1: implement it")
-
-
-def crashes(*args):
-    return [0][5]  # IndexError, whatever the arguments
-
-
-def returns_none(*args):
-    return None
 
 
 # checker -> (reference answer, {kind of mistake: (wrong answer, words the verdict must contain)})
@@ -131,56 +119,13 @@ CASES = {
         },
     ),
 }
-COMMON = {
-    "returns None": (returns_none, ["None", "return"]),
-    "raises an error": (crashes, ["raised IndexError"]),
-    "not a function": (42, ["Expected a function"]),
-}
 
-
-def all_cases():
-    for checker, (_, mistakes) in CASES.items():
-        for kind, (answer, words) in {**mistakes, **COMMON}.items():
-            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_reference_answer_passes(checker, capsys):
-    reference = CASES[checker][0]
-    verdict = checker.verdict(reference)
-    assert verdict.passed, str(verdict)
-    checker(reference)
-    printed = capsys.readouterr().out
-    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_not_attempted(checker):
-    verdict = checker.verdict(not_implemented)
-    assert verdict.status == "not attempted"
-    assert "not attempted yet" in str(verdict) and "NotImplementedError" in str(verdict)
-
-
-@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
-def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
-    verdict = checker.verdict(answer)  # must not raise
-    assert isinstance(verdict, Verdict)
-    text = str(verdict)
-    if words == ["passed"]:
-        assert verdict.passed, text
-        return
-    assert verdict.status == "failed", text
-    assert "not right yet" in text
-    assert "Case" in text or "function" in text
-    for word in words:
-        assert word in text, f"{word!r} not in verdict:\n{text}"
-    checker(answer)  # the printing form: one verdict, no exception
-    assert capsys.readouterr().out.count("Exercise") == 1
-
-
-def test_verdicts_are_deterministic():
-    answer = CASES[check.conv2d_single][1]["transposed"][0]
-    assert str(check.conv2d_single.verdict(answer)) == str(check.conv2d_single.verdict(answer))
+(
+    test_reference_answer_passes,
+    test_not_attempted,
+    test_wrong_answers_get_a_specific_verdict,
+    test_verdicts_are_deterministic,
+) = contract_tests(CASES)
 
 
 def test_student_input_mutation_does_not_leak_between_cases():

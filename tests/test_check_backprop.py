@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from checker_contract import contract_tests, returns_none
 
 from helpers import check
-from helpers.check.core import Verdict
 from helpers.conv import conv1d_backward, conv2d_backward
 from helpers.gradcheck import numerical_gradient
 from helpers.pool import max_pool2d_backward
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The checkers run many tiny torch ops: a second thread only adds synchronisation cost."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# The checkers run many tiny torch ops: a second thread only adds synchronisation cost.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --------------------------------------------------------------------- references
@@ -147,18 +140,6 @@ def spread_evenly(dout, x, kernel_size, stride):
     return dx
 
 
-def not_implemented(*args):
-    raise NotImplementedError("Exercise 6.1: implement it")
-
-
-def crashes(*args):
-    return [0][5]  # IndexError, whatever the arguments
-
-
-def returns_none(*args):
-    return None
-
-
 # checker -> (reference answers, {kind of mistake: (wrong answer, words the verdict must contain)})
 CASES = {
     check.conv3_backward: (
@@ -272,59 +253,14 @@ CASES = {
         },
     ),
 }
-COMMON = {
-    "raises an error": (crashes, ["raised IndexError"]),
-    "not a function": (42, ["Expected a function"]),
-}
 
-
-def all_cases():
-    for checker, (_, mistakes) in CASES.items():
-        for kind, (answer, words) in {**mistakes, **COMMON}.items():
-            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
-
-
-def all_references():
-    for checker, (references, _) in CASES.items():
-        for number, reference in enumerate(references):
-            yield pytest.param(checker, reference, id=f"{checker.__name__}-{number}")
-
-
-@pytest.mark.parametrize("checker, reference", list(all_references()))
-def test_reference_answers_pass(checker, reference, capsys):
-    verdict = checker.verdict(reference)
-    assert verdict.passed, str(verdict)
-    checker(reference)
-    printed = capsys.readouterr().out
-    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_not_attempted(checker):
-    verdict = checker.verdict(not_implemented)
-    assert verdict.status == "not attempted"
-    assert "not attempted yet" in str(verdict)
-
-
-@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
-def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
-    verdict = checker.verdict(answer)  # must not raise
-    assert isinstance(verdict, Verdict)
-    text = str(verdict)
-    assert verdict.status == "failed", text
-    assert "not right yet" in text
-    assert "Case" in text or "function" in text
-    for word in words:
-        assert word in text, f"{word!r} not in verdict:\n{text}"
-    checker(answer)  # the printing form: one verdict, no exception
-    assert capsys.readouterr().out.count("Exercise") == 1
+(
+    test_reference_answer_passes,
+    test_not_attempted,
+    test_wrong_answers_get_a_specific_verdict,
+    test_verdicts_are_deterministic,
+) = contract_tests(CASES, chapter="6")
 
 
 def test_exercise_numbers():
     assert [c.exercise for c in CASES] == ["6.1", "6.2", "6.3", "6.4"]
-
-
-def test_verdicts_are_deterministic():
-    answer = CASES[check.max_pool2d_backward_naive][1]["assignment"][0]
-    first = str(check.max_pool2d_backward_naive.verdict(answer))
-    assert first == str(check.max_pool2d_backward_naive.verdict(answer))

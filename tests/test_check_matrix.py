@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
+from checker_contract import contract_tests
 
 from helpers import check
 from helpers.affine import conv_matrix
-from helpers.check.core import Verdict
 from helpers.conv import conv2d, conv_transpose2d, im2col
-
-
-def not_implemented(*args):
-    raise NotImplementedError("Exercise 7.1: implement it")
-
-
-def crashes(*args):
-    return [0][5]
-
-
-def returns_none(*args):
-    return None
-
 
 # --- 7.1 ---------------------------------------------------------------------------------
 
@@ -234,57 +220,10 @@ CASES = {
         },
     ),
 }
-COMMON = {
-    "returns None": (returns_none, ["None", "return"]),
-    "raises an error": (crashes, ["raised IndexError"]),
-    "not a function": (42, ["Expected a function"]),
-}
 
-
-def all_cases():
-    for checker, (_, mistakes) in CASES.items():
-        for kind, (answer, words) in {**mistakes, **COMMON}.items():
-            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
-
-
-def all_references():
-    for checker, (references, _) in CASES.items():
-        for number, reference in enumerate(references):
-            yield pytest.param(checker, reference, id=f"{checker.__name__}-{number}")
-
-
-@pytest.mark.parametrize("checker, reference", list(all_references()))
-def test_reference_answers_pass(checker, reference, capsys):
-    verdict = checker.verdict(reference)
-    assert verdict.passed, str(verdict)
-    checker(reference)
-    printed = capsys.readouterr().out
-    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_not_attempted(checker):
-    verdict = checker.verdict(not_implemented)
-    assert verdict.status == "not attempted"
-    assert "not attempted yet" in str(verdict)
-
-
-@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
-def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
-    verdict = checker.verdict(answer)  # must not raise
-    assert isinstance(verdict, Verdict)
-    text = str(verdict)
-    assert verdict.status == "failed", text
-    assert "not right yet" in text
-    for word in words:
-        assert word in text, f"{word!r} not in verdict:\n{text}"
-    checker(answer)
-    assert capsys.readouterr().out.count("Exercise") == 1
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_verdicts_are_deterministic(checker):
-    answer = COMMON["raises an error"][0]
-    assert str(checker.verdict(answer)) == str(checker.verdict(answer))
-    wrong = next(iter(CASES[checker][1].values()))[0]
-    assert str(checker.verdict(wrong)) == str(checker.verdict(wrong))
+(
+    test_reference_answer_passes,
+    test_not_attempted,
+    test_wrong_answers_get_a_specific_verdict,
+    test_verdicts_are_deterministic,
+) = contract_tests(CASES, chapter="7")

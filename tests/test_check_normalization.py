@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
+from checker_contract import contract_tests, crashes, returns_none, together
 
 from helpers import check
-from helpers.check.core import Verdict
 from helpers.norm import batch_norm, group_norm
 
 
@@ -150,19 +149,9 @@ def inorm(x, gamma, beta):
     return group_norm(x, x.shape[1], gamma, beta)
 
 
-def not_implemented(*args):
-    raise NotImplementedError("Exercise 5.x: implement it")
-
-
-def crashes(*args):
-    return [0][5]
-
-
-def returns_none(*args):
-    return None
-
-
 # checker -> (reference answer, {mistake: (wrong answer, words the verdict must contain)})
+# check.ln_in_from_gn takes two functions: its answers are together(...), and it lists its own
+# generic mistakes (COMMON is for checkers of one function).
 CASES = {
     check.batch_norm_train: (
         bn_train,
@@ -242,6 +231,7 @@ CASES = {
                 ["not the scale"],
             ),
             "one array": (lambda *args: fold(*args)[0], ["expected a tuple"]),
+            "returns None": (returns_none, ["None"]),  # its verdict does not say `return`
         },
     ),
     check.group_norm_forward: (
@@ -266,68 +256,29 @@ CASES = {
             "no eps": (lambda x, G, g, b, eps=1e-5: gn(x, G, g, b, 0.0), ["forgot eps"]),
         },
     ),
+    check.ln_in_from_gn: (
+        together(ln, inorm),
+        {
+            "swapped": (together(inorm, ln), ["ONE group"]),
+            "instance swapped only": (together(ln, ln), ["instance_norm_fn", "C groups"]),
+            "batch norm": (together(lambda x, g, b: batch_norm(x, g, b), inorm), ["batch norm"]),
+            "transposed": (
+                together(lambda x, g, b: ln(x, g, b).transpose(0, 1, 3, 2), inorm),
+                ["shape"],
+            ),
+            "returns None": (together(returns_none, inorm), ["None"]),
+            "raises": (together(ln, crashes), ["instance_norm_fn", "raised IndexError"]),
+            "not a function": (together(ln, 42), ["Expected a function"]),
+        },
+    ),
 }
-COMMON = {
-    "returns None": (returns_none, ["None"]),
-    "raises an error": (crashes, ["raised IndexError"]),
-    "not a function": (42, ["Expected a function"]),
-}
 
-
-def all_cases():
-    for checker, (_, mistakes) in CASES.items():
-        for kind, (answer, words) in {**mistakes, **COMMON}.items():
-            yield pytest.param(checker, (answer,), words, id=f"{checker.__name__}-{kind}")
-    ln_in = {
-        "swapped": ((inorm, ln), ["ONE group"]),
-        "instance swapped only": ((ln, ln), ["instance_norm_fn", "C groups"]),
-        "batch norm": ((lambda x, g, b: batch_norm(x, g, b), inorm), ["batch norm"]),
-        "transposed": ((lambda x, g, b: ln(x, g, b).transpose(0, 1, 3, 2), inorm), ["shape"]),
-        "returns None": ((returns_none, inorm), ["None"]),
-        "raises": ((ln, crashes), ["instance_norm_fn", "raised IndexError"]),
-        "not a function": ((ln, 42), ["Expected a function"]),
-    }
-    for kind, (answers, words) in ln_in.items():
-        yield pytest.param(check.ln_in_from_gn, answers, words, id=f"ln_in_from_gn-{kind}")
-
-
-REFERENCES = {checker: (reference,) for checker, (reference, _) in CASES.items()}
-REFERENCES[check.ln_in_from_gn] = (ln, inorm)
-
-
-@pytest.mark.parametrize("checker", REFERENCES, ids=lambda c: c.__name__)
-def test_reference_answer_passes(checker, capsys):
-    verdict = checker.verdict(*REFERENCES[checker])
-    assert verdict.passed, str(verdict)
-    checker(*REFERENCES[checker])
-    printed = capsys.readouterr().out
-    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
-
-
-@pytest.mark.parametrize("checker", REFERENCES, ids=lambda c: c.__name__)
-def test_not_attempted(checker):
-    answers = [not_implemented] * len(REFERENCES[checker])
-    verdict = checker.verdict(*answers)
-    assert verdict.status == "not attempted"
-    assert "not attempted yet" in str(verdict) and "NotImplementedError" in str(verdict)
-
-
-@pytest.mark.parametrize("checker, answers, words", list(all_cases()))
-def test_wrong_answers_get_a_specific_verdict(checker, answers, words, capsys):
-    verdict = checker.verdict(*answers)  # must not raise
-    assert isinstance(verdict, Verdict)
-    text = str(verdict)
-    assert verdict.status == "failed", text
-    assert "not right yet" in text
-    for word in words:
-        assert word in text, f"{word!r} not in verdict:\n{text}"
-    checker(*answers)  # the printing form: one verdict, no exception
-    assert capsys.readouterr().out.count("Exercise") == 1
-
-
-def test_verdicts_are_deterministic():
-    answer = CASES[check.batch_norm_step][1]["inverted momentum"][0]
-    assert str(check.batch_norm_step.verdict(answer)) == str(check.batch_norm_step.verdict(answer))
+(
+    test_reference_answer_passes,
+    test_not_attempted,
+    test_wrong_answers_get_a_specific_verdict,
+    test_verdicts_are_deterministic,
+) = contract_tests(CASES, chapter="5", says_where=False)  # batch_norm_step has "Step"s
 
 
 def test_answers_that_modify_their_input_in_place_still_pass():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+from checker_contract import contract_tests
 
 from helpers import check
-from helpers.check.core import Verdict
 from helpers.check.padding import CLAIMS
 from helpers.shapes import conv_output_size
 
@@ -55,18 +54,6 @@ def spot_the_mistakes():
 
 def with_answers(**changes):
     return lambda: {**ANSWERS, **changes}
-
-
-def not_implemented(*args):
-    raise NotImplementedError("Exercise 2.x: implement it")
-
-
-def crashes(*args):
-    return [0][5]
-
-
-def returns_none(*args):
-    return None
 
 
 # checker -> (reference answer, {kind of mistake: (wrong answer, words the verdict must contain)})
@@ -243,50 +230,13 @@ CASES = {
         },
     ),
 }
-COMMON = {
-    "returns None": (returns_none, ["None", "return"]),
-    "raises an error": (crashes, ["raised IndexError"]),
-    "not a function": (42, ["Expected a function"]),
-}
 
-
-def all_cases():
-    for checker, (_, mistakes) in CASES.items():
-        for kind, (answer, words) in {**mistakes, **COMMON}.items():
-            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_reference_answer_passes(checker, capsys):
-    verdict = checker.verdict(CASES[checker][0])
-    assert verdict.passed, str(verdict)
-    assert checker.exercise.startswith("2.")
-    checker(CASES[checker][0])
-    printed = capsys.readouterr().out
-    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_not_attempted(checker):
-    verdict = checker.verdict(not_implemented)
-    assert verdict.status == "not attempted"
-    assert "not attempted yet" in str(verdict) and "NotImplementedError" in str(verdict)
-
-
-@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
-def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
-    verdict = checker.verdict(answer)  # must not raise
-    assert isinstance(verdict, Verdict)
-    text = str(verdict)
-    if words == ["passed"]:
-        assert verdict.passed, text
-        return
-    assert verdict.status == "failed", text
-    assert "not right yet" in text
-    for word in words:
-        assert word in text, f"{word!r} not in verdict:\n{text}"
-    checker(answer)  # the printing form: one verdict, no exception
-    assert capsys.readouterr().out.count("Exercise") == 1
+(
+    test_reference_answer_passes,
+    test_not_attempted,
+    test_wrong_answers_get_a_specific_verdict,
+    test_verdicts_are_deterministic,
+) = contract_tests(CASES, chapter="2", says_where=False)  # spot_the_mistakes has no cases
 
 
 def test_claims_are_listed_and_answered():
@@ -294,8 +244,3 @@ def test_claims_are_listed_and_answered():
     assert all(claim.endswith(")") for claim in CLAIMS.values())  # each says what to give
     text = str(check.spot_the_mistakes.verdict(spot_the_mistakes))
     assert "a, b, c, d, e, f, i were wrong" in text and "g, h were right" in text
-
-
-def test_verdicts_are_deterministic():
-    answer = CASES[check.conv2d_cost][1]["no bias"][0]
-    assert str(check.conv2d_cost.verdict(answer)) == str(check.conv2d_cost.verdict(answer))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
+from checker_contract import contract_tests
 from torch import nn
 
 from helpers import check
-from helpers.check.core import Verdict
 from helpers.check.receptive import fewest_layers
 
 
@@ -88,18 +87,6 @@ def one_big_kernel(target, channels):
     return nn.Sequential(nn.Conv2d(channels, channels, k, padding=k // 2, bias=False))
 
 
-def not_implemented(*args):
-    raise NotImplementedError("Exercise 3.x")
-
-
-def crashes(*args):
-    return [0][5]
-
-
-def returns_none(*args):
-    return None
-
-
 CASES = {
     check.receptive_field_size: (
         field_size,
@@ -123,7 +110,10 @@ CASES = {
     check.dense_field_network: (
         dense,
         {
-            "plain 3x3 stack": (plain_stack, ["fewest possible is", "dilations 1, 3, 9"]),
+            "plain 3x3 stack": (
+                plain_stack,
+                ["Case 2 of 6 (target=7", "fewest possible is", "dilations 1, 3, 9"],
+            ),
             "gridding": (gridding, ["gridding", "no influence"]),
             "dilations 1, 2, 4": (powers_of_two, ["fewest possible"]),
             "one big kernel": (one_big_kernel, ["fewest possible", "weights"]),
@@ -145,50 +135,13 @@ CASES = {
         },
     ),
 }
-COMMON = {
-    "returns None": (returns_none, ["None", "return"]),
-    "raises an error": (crashes, ["raised IndexError"]),
-    "not a function": (42, ["Expected a function"]),
-}
 
-
-def all_cases():
-    for checker, (_, mistakes) in CASES.items():
-        for kind, (answer, words) in {**mistakes, **COMMON}.items():
-            yield pytest.param(checker, answer, words, id=f"{checker.__name__}-{kind}")
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_reference_answer_passes(checker, capsys):
-    verdict = checker.verdict(CASES[checker][0])
-    assert verdict.passed, str(verdict)
-    checker(CASES[checker][0])
-    printed = capsys.readouterr().out
-    assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "passed" in printed
-
-
-@pytest.mark.parametrize("checker", CASES, ids=lambda c: c.__name__)
-def test_not_attempted(checker):
-    verdict = checker.verdict(not_implemented)
-    assert verdict.status == "not attempted"
-    assert "not attempted yet" in str(verdict) and "NotImplementedError" in str(verdict)
-
-
-@pytest.mark.parametrize("checker, answer, words", list(all_cases()))
-def test_wrong_answers_get_a_specific_verdict(checker, answer, words, capsys):
-    verdict = checker.verdict(answer)  # must not raise
-    assert isinstance(verdict, Verdict)
-    text = str(verdict)
-    if words == ["passed"]:
-        assert verdict.passed, text
-        return
-    assert verdict.status == "failed", text
-    assert "not right yet" in text
-    assert "Case" in text or "function" in text
-    for word in words:
-        assert word in text, f"{word!r} not in verdict:\n{text}"
-    checker(answer)
-    assert capsys.readouterr().out.count("Exercise") == 1
+(
+    test_reference_answer_passes,
+    test_not_attempted,
+    test_wrong_answers_get_a_specific_verdict,
+    test_verdicts_are_deterministic,
+) = contract_tests(CASES, chapter="3")
 
 
 def test_fewest_layers_is_the_optimum_of_odd_square_kernels():
@@ -204,12 +157,6 @@ def test_fewest_layers_is_the_optimum_of_odd_square_kernels():
 
     for target in range(2, 200):
         assert brute(target) == 9 * fewest_layers(target), target
-
-
-def test_verdicts_are_deterministic():
-    first = str(check.dense_field_network.verdict(plain_stack))
-    assert first == str(check.dense_field_network.verdict(plain_stack))
-    assert "Case 2 of 6 (target=7" in first
 
 
 def test_student_list_mutation_does_not_leak():

@@ -13,6 +13,7 @@ from .backprop import (
     conv3_backward,
     max_pool2d_backward_naive,
 )
+from .beyond import conv3d_cost, rising_tone_filter, text_cnn_shapes
 from .convolution import combined_kernel, conv1d_naive, conv2d_multi, conv2d_single, conv_full
 from .core import Verdict
 from .matrix import conv_matrix_naive, conv_transpose_zeros, im2col_naive, matrix_4x9
@@ -33,6 +34,7 @@ from .padding import (
 )
 from .pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
 from .receptive import dense_field_network, receptive_field_size
+from .visualize import gradient_ascent, gram_matrix, saliency_map, style_loss
 from .welcome import conv_parameters
 
 __all__ = [
@@ -75,4 +77,13 @@ __all__ = [
     "conv_matrix_naive",
     "conv_transpose_zeros",
     "im2col_naive",
+    # 10 what CNNs learn
+    "gradient_ascent",
+    "saliency_map",
+    "gram_matrix",
+    "style_loss",
+    # 11 beyond images
+    "text_cnn_shapes",
+    "rising_tone_filter",
+    "conv3d_cost",
 ]

@@ -1,0 +1,219 @@
+"""Checkers for notebook 10 (what CNNs learn). References come from :mod:`helpers.visualize`."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .. import visualize as ref
+from .core import Mismatch, call, checker, compare, describe
+
+__all__ = ["gradient_ascent", "gram_matrix", "saliency_map", "style_loss"]
+
+
+def _randn(*shape: int, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+
+def _tiny_cnn(in_channels: int, seed: int) -> nn.Module:
+    """A fixed float64 CNN ``(N, in_channels, 8, 8) -> (N, 3)`` for the checks."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Conv2d(in_channels, 4, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 5, kernel_size=3),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(5 * 2 * 2, 3),
+    ).double()
+    return model.eval()
+
+
+def _centred_gram(flat: torch.Tensor) -> torch.Tensor:
+    """The mistake of subtracting each map's mean: ``(F − mean) (F − mean)ᵀ``."""
+    centred = flat - flat.mean(dim=1, keepdim=True)
+    return centred @ centred.T
+
+
+def _torch_args(*args):
+    """Copies of the tensors, so that a student's in-place change cannot leak."""
+    return tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args)
+
+
+@checker("10.3", "gram_matrix")
+def gram_matrix(student_fn) -> str:
+    """Check ``student_fn(features)``: ``(C, H, W) -> (C, C)``, ``G = F Fᵀ``, F = (C, H·W)."""
+    shapes = [(1, 2, 2), (3, 4, 5), (5, 3, 3), (8, 6, 2), (2, 7, 7)]
+    for number, shape in enumerate(shapes, start=1):
+        features = _randn(*shape, seed=100 + number)
+        label = f"Case {number} of {len(shapes)} ({describe(features=features.numpy())})"
+        c, h, w = shape
+        flat = features.reshape(c, h * w)
+        got = call(student_fn, *_torch_args(features), case=label)
+        compare(
+            got,
+            ref.gram_matrix(features).numpy(),
+            case=label,
+            shape_hints=[
+                ((h * w, h * w), "that is Fᵀ F (positions × positions); use F Fᵀ (C × C)."),
+                ((c, h, w), "reshape the maps to F of shape (C, H·W) before multiplying."),
+            ],
+            known_mistakes=[
+                (
+                    (flat @ flat.T / (h * w)).numpy(),
+                    "you divided by M = H·W; this course's Gram matrix is not normalised "
+                    "(the style loss divides by 4 N² M²).",
+                ),
+                (
+                    (flat @ flat.T / (c * h * w)).numpy(),
+                    "you divided by C·H·W; this course's Gram matrix is not normalised.",
+                ),
+                (
+                    _centred_gram(flat).numpy(),
+                    "you subtracted the mean of each map; the Gram matrix uses raw features.",
+                ),
+            ],
+        )
+    return f"{len(shapes)} cases match F Fᵀ with F = features.reshape(C, H·W)."
+
+
+@checker("10.4", "style_loss")
+def style_loss(student_fn) -> str:
+    """Check ``student_fn(features, target_gram)``: ``1/(4 N² M²) Σ (G − A)²``."""
+    shapes = [(1, 2, 3), (3, 4, 5), (4, 3, 6), (6, 5, 5), (2, 1, 8)]
+    for number, shape in enumerate(shapes, start=1):
+        c, h, w = shape
+        features = _randn(*shape, seed=200 + number)
+        style = _randn(c, h + 2, w + 1, seed=300 + number)
+        target = ref.gram_matrix(style)
+        label = f"Case {number} of {len(shapes)} ({describe(features=features.numpy())})"
+        got = call(student_fn, *_torch_args(features, target), case=label)
+        diff2 = (ref.gram_matrix(features) - target).pow(2).sum()
+        m = h * w
+        compare(
+            got,
+            ref.style_loss(features, target).numpy(),
+            case=label,
+            name="your loss",
+            atol=1e-9,
+            rtol=1e-7,
+            known_mistakes=[
+                (diff2.numpy(), "you forgot the factor 1 / (4 N² M²)."),
+                (
+                    (diff2 / (4 * c**2 * h**2)).numpy(),
+                    "M is the number of positions H·W, not the height.",
+                ),
+                ((diff2 / (c**2 * m**2)).numpy(), "the factor is 1 / (4 N² M²): the 4 is missing."),
+                ((diff2 / (4 * c * m)).numpy(), "N and M are squared: 1 / (4 N² M²)."),
+                (
+                    (diff2.sqrt() / (4 * c**2 * m**2)).numpy(),
+                    "sum the squared differences; do not take a square root (a norm).",
+                ),
+            ],
+        )
+    return f"{len(shapes)} cases match 1 / (4 N² M²) · Σ (G − A)²."
+
+
+@checker("10.1", "gradient_ascent")
+def gradient_ascent(student_fn) -> str:
+    """Check ``student_fn(objective, x0, steps, lr, l2, tv)`` on a tiny fixed CNN."""
+    model = _tiny_cnn(in_channels=1, seed=10)
+    filter_k = lambda x: model[:2](x)[:, 2].sum()  # noqa: E731 (total activation of filter 2)
+    logit_1 = lambda x: model(x)[0, 1]  # noqa: E731 (class score)
+    cases = [
+        ("total activation of conv filter 2", filter_k, 1, 0.1, 0.0, 0.0),
+        ("total activation of conv filter 2", filter_k, 5, 0.05, 0.0, 0.0),
+        ("class score 1", logit_1, 4, 0.1, 0.0, 0.0),
+        ("class score 1, with l2=0.5", logit_1, 4, 0.1, 0.5, 0.0),
+        ("class score 1, with tv=0.3", logit_1, 3, 0.1, 0.0, 0.3),
+        ("class score 1, zero steps", logit_1, 0, 0.1, 0.2, 0.2),
+    ]
+    for number, (what, objective, steps, lr, l2, tv) in enumerate(cases, start=1):
+        x0 = _randn(1, 1, 8, 8, seed=400 + number) * 0.1
+        label = (
+            f"Case {number} of {len(cases)} ({what}; "
+            f"{describe(steps=steps, lr=lr, l2=l2, tv=tv)}, x0.shape=(1, 1, 8, 8))"
+        )
+        kept = x0.clone()
+        got = call(student_fn, objective, x0, steps, lr, l2, tv, case=label)
+        if not torch.equal(x0, kept):
+            raise Mismatch(f"{label}:\nyour function changed x0 in place; work on a copy.")
+        expected = ref.gradient_ascent(objective, x0, steps, lr, l2, tv)
+        descent = ref.gradient_ascent(lambda x, f=objective: -f(x), x0, steps, lr, 0.0, 0.0)
+        one_more = ref.gradient_ascent(objective, x0, steps + 1, lr, l2, tv)
+        mistakes = [
+            (
+                _plain_ascent(objective, x0, steps, lr, l2, tv).numpy(),
+                "normalise the step: x += lr * g / (g.abs().mean() + 1e-8).",
+            ),
+            (one_more.numpy(), "you took one step too many."),
+        ]
+        if l2 == 0 and tv == 0:
+            mistakes.append((descent.numpy(), "you went downhill: ascent adds the gradient."))
+        else:
+            mistakes.append(
+                (
+                    ref.gradient_ascent(objective, x0, steps, lr, 0.0, 0.0).numpy(),
+                    "the penalties are missing: maximise objective(x) - l2 * sum(x**2) - "
+                    "tv * total_variation(x).",
+                )
+            )
+        if steps > 0:
+            mistakes.append(
+                (
+                    ref.gradient_ascent(objective, x0, steps - 1, lr, l2, tv).numpy(),
+                    "you took one step too few.",
+                )
+            )
+        compare(got, expected.numpy(), case=label, atol=1e-8, rtol=1e-6, known_mistakes=mistakes)
+    return f"{len(cases)} cases match the reference (filter, class score, L2 and TV penalties)."
+
+
+def _plain_ascent(objective, x0, steps, lr, l2, tv) -> torch.Tensor:
+    """The common mistake: an unnormalised step ``x += lr * g``."""
+    x = x0.detach().clone()
+    for _ in range(steps):
+        x.requires_grad_(True)
+        score = objective(x) - l2 * x.pow(2).sum() - tv * ref.total_variation(x)
+        (grad,) = torch.autograd.grad(score, x)
+        x = (x + lr * grad).detach()
+    return x
+
+
+@checker("10.2", "saliency_map")
+def saliency_map(student_fn) -> str:
+    """Check ``student_fn(model, x, target)``: ``(N, C, H, W) -> (N, H, W)``."""
+    cases = [(1, 1, 0), (1, 3, 2), (2, 3, 1), (3, 2, 0)]
+    for number, (n, c, target) in enumerate(cases, start=1):
+        model = _tiny_cnn(in_channels=c, seed=20 + number)
+        x = _randn(n, c, 8, 8, seed=500 + number)
+        label = f"Case {number} of {len(cases)} ({describe(x=x.numpy(), target=target)})"
+        got = call(student_fn, model, *_torch_args(x), target, case=label)
+        xg = x.clone().requires_grad_(True)
+        logits = model(xg)
+        (grad,) = torch.autograd.grad(logits[:, target].sum(), xg)
+        xp = x.clone().requires_grad_(True)
+        (grad_p,) = torch.autograd.grad(model(xp).softmax(dim=1)[:, target].sum(), xp)
+        compare(
+            got,
+            ref.saliency_map(model, x, target).numpy(),
+            case=label,
+            atol=1e-8,
+            rtol=1e-6,
+            shape_hints=[
+                ((n, c, 8, 8), "reduce the channels: take the maximum of |gradient| over C."),
+                ((8, 8), "keep the batch axis: one map per image, (N, H, W)."),
+            ],
+            known_mistakes=[
+                (grad.amax(dim=1).numpy(), "take the absolute value before the maximum."),
+                (grad.abs().sum(dim=1).numpy(), "take the maximum over channels, not the sum."),
+                (grad.abs().mean(dim=1).numpy(), "take the maximum over channels, not the mean."),
+                (
+                    grad_p.abs().amax(dim=1).numpy(),
+                    "differentiate the class score (logit), not the softmax probability.",
+                ),
+            ],
+        )
+    return f"{len(cases)} cases (1 to 3 channels, batches) match max_c |∂ score / ∂ x|."

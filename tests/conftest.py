@@ -1,0 +1,22 @@
+"""Shared test setup: the checker contract's asserts are rewritten; a one-thread fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+# Before any test module imports it, so that its failing asserts show their values.
+pytest.register_assert_rewrite("checker_contract")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Many tiny torch ops: a second thread only adds synchronisation cost.
+
+    Use it in a module with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch  # here, so that tests without torch do not pay for importing it
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

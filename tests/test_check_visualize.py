@@ -1,0 +1,187 @@
+"""Checkers of notebook 10: the reference passes; typical wrong answers get specific verdicts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import check
+from helpers import visualize as ref
+
+
+def not_implemented(*args):
+    raise NotImplementedError("Exercise 10.x")
+
+
+def crashes(*args):
+    return [0][5]
+
+
+def returns_none(*args):
+    return None
+
+
+def gram_normalised(features):
+    c = features.shape[0]
+    flat = features.reshape(c, -1)
+    return flat @ flat.T / flat.shape[1]
+
+
+def gram_positions(features):
+    flat = features.reshape(features.shape[0], -1)
+    return flat.T @ flat
+
+
+def gram_centred(features):
+    flat = features.reshape(features.shape[0], -1)
+    flat = flat - flat.mean(dim=1, keepdim=True)
+    return flat @ flat.T
+
+
+def style_no_factor(features, target):
+    return (ref.gram_matrix(features) - target).pow(2).sum()
+
+
+def style_m_is_height(features, target):
+    n, h, _ = features.shape
+    return (ref.gram_matrix(features) - target).pow(2).sum() / (4 * n**2 * h**2)
+
+
+def style_no_four(features, target):
+    n, h, w = features.shape
+    return (ref.gram_matrix(features) - target).pow(2).sum() / (n**2 * (h * w) ** 2)
+
+
+def ascent_unnormalised(objective, x0, steps, lr, l2=0.0, tv=0.0):
+    x = x0.detach().clone()
+    for _ in range(steps):
+        x.requires_grad_(True)
+        score = objective(x) - l2 * x.pow(2).sum() - tv * ref.total_variation(x)
+        (g,) = torch.autograd.grad(score, x)
+        x = (x + lr * g).detach()
+    return x
+
+
+def ascent_descends(objective, x0, steps, lr, l2=0.0, tv=0.0):
+    return ref.gradient_ascent(lambda x: -objective(x), x0, steps, lr, l2, tv)
+
+
+def ascent_no_penalties(objective, x0, steps, lr, l2=0.0, tv=0.0):
+    return ref.gradient_ascent(objective, x0, steps, lr)
+
+
+def ascent_extra_step(objective, x0, steps, lr, l2=0.0, tv=0.0):
+    return ref.gradient_ascent(objective, x0, steps + 1, lr, l2, tv)
+
+
+def ascent_in_place(objective, x0, steps, lr, l2=0.0, tv=0.0):
+    result = ref.gradient_ascent(objective, x0, steps, lr, l2, tv)
+    x0.add_(1.0)
+    return result
+
+
+def _grad(model, x, target, prob=False):
+    x = x.detach().clone().requires_grad_(True)
+    out = model(x)
+    if prob:
+        out = out.softmax(dim=1)
+    (g,) = torch.autograd.grad(out[:, target].sum(), x)
+    return g
+
+
+def saliency_no_abs(model, x, target):
+    return _grad(model, x, target).amax(dim=1)
+
+
+def saliency_sum(model, x, target):
+    return _grad(model, x, target).abs().sum(dim=1)
+
+
+def saliency_probability(model, x, target):
+    return _grad(model, x, target, prob=True).abs().amax(dim=1)
+
+
+def saliency_keeps_channels(model, x, target):
+    return _grad(model, x, target).abs()
+
+
+CASES = {
+    check.gram_matrix: (
+        ref.gram_matrix,
+        {
+            "normalised": (gram_normalised, ["divided by M"]),
+            "positions": (gram_positions, ["shape", "Fᵀ F"]),
+            "centred": (gram_centred, ["subtracted the mean"]),
+            "plus one": (lambda f: ref.gram_matrix(f) + 1, ["values are wrong"]),
+            "numpy": (lambda f: ref.gram_matrix(f).numpy() * 2, ["values are wrong"]),
+        },
+    ),
+    check.style_loss: (
+        ref.style_loss,
+        {
+            "no factor": (style_no_factor, ["1 / (4 N² M²)"]),
+            "M is H": (style_m_is_height, ["H·W"]),
+            "no 4": (style_no_four, ["4 is missing"]),
+            "wrong value": (lambda f, a: ref.style_loss(f, a) * 3, ["values are wrong"]),
+            "vector": (lambda f, a: torch.zeros(3), ["shape"]),
+        },
+    ),
+    check.gradient_ascent: (
+        ref.gradient_ascent,
+        {
+            "unnormalised": (ascent_unnormalised, ["normalise the step"]),
+            "descends": (ascent_descends, ["downhill"]),
+            "no penalties": (ascent_no_penalties, ["penalties are missing"]),
+            "extra step": (ascent_extra_step, ["one step too many"]),
+            "in place": (ascent_in_place, ["in place"]),
+            "returns x0": (lambda f, x0, *rest: x0.clone(), ["values are wrong"]),
+        },
+    ),
+    check.saliency_map: (
+        ref.saliency_map,
+        {
+            "no abs": (saliency_no_abs, ["absolute value"]),
+            "sum over channels": (saliency_sum, ["not the sum"]),
+            "probability": (saliency_probability, ["softmax probability"]),
+            "keeps channels": (saliency_keeps_channels, ["shape", "maximum of |gradient|"]),
+            "no batch": (lambda m, x, t: ref.saliency_map(m, x, t)[0], ["shape"]),
+        },
+    ),
+}
+
+PAIRS = [(c, kind) for c, (_, mistakes) in CASES.items() for kind in mistakes]
+
+
+@pytest.mark.parametrize("checker", list(CASES), ids=lambda c: c.__name__)
+def test_reference_passes(checker):
+    verdict = checker.verdict(CASES[checker][0])
+    assert verdict.passed, str(verdict)
+    assert verdict.exercise.startswith("10.")
+
+
+@pytest.mark.parametrize(("checker", "kind"), PAIRS, ids=[f"{c.__name__}-{k}" for c, k in PAIRS])
+def test_mistakes_are_explained(checker, kind):
+    wrong, words = CASES[checker][1][kind]
+    verdict = checker.verdict(wrong)
+    assert verdict.status == "failed", str(verdict)
+    for word in words:
+        assert word in str(verdict), f"{word!r} not in:\n{verdict}"
+
+
+@pytest.mark.parametrize("checker", list(CASES), ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        (not_implemented, "not attempted", ["not attempted yet"]),
+        (crashes, "failed", ["IndexError"]),
+        (returns_none, "failed", ["None", "return"]),
+        ("a string", "failed", ["Expected a function"]),
+    ],
+)
+def test_generic_answers(checker, answer, status, words, capsys):
+    verdict = checker.verdict(answer)
+    assert verdict.status == status, str(verdict)
+    for word in words:
+        assert word in str(verdict)
+    checker(answer)  # prints, never raises
+    assert capsys.readouterr().out.count("Exercise 10.") == 1
