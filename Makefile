@@ -11,7 +11,7 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab test test-fast nbval lint format release release-check execute benchmark clean
+.PHONY: help setup lab test test-fast nbval lint format release release-check execute benchmark benchmark-conv clean
 
 help:
 	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
@@ -19,6 +19,7 @@ help:
 	@echo "make release    regenerate notebooks/ from solutions/ (never overwrites your work)"
 	@echo "make execute NB=01_convolution   re-run one solution notebook in place, then release it"
 	@echo "make benchmark  time every notebook (both editions)"
+	@echo "make benchmark-conv   naive loop vs im2col vs PyTorch convolution timings"
 	@echo "make format     ruff-format the code and the notebooks"
 
 setup: $(STAMP)
@@ -63,6 +64,9 @@ execute: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_notebooks.py
+
+benchmark-conv: $(STAMP)
+	$(BIN)/python scripts/benchmark_conv.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
