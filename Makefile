@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 LINTED := helpers tests scripts $(wildcard solutions notebooks)
 NOTEBOOK_DIRS := $(wildcard solutions notebooks)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
@@ -34,7 +35,7 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+		--LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP) release-check lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests $(NOTEBOOK_DIRS) $(NBVAL)
