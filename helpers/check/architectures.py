@@ -1,0 +1,398 @@
+"""Checkers for notebook 08 (classic architectures: LeNet-5, AlexNet, VGG).
+
+References come from PyTorch: the student's networks are compared, weight for weight, with
+:mod:`helpers.models`; layer tables with ``nn`` layers run on the ``meta`` device (shapes
+only), parameters counted from the modules and MACs from
+``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .core import Mismatch, call, checker
+
+__all__ = [
+    "ALEXNET_LAYERS",
+    "layer_table",
+    "lenet5",
+    "stack_vs_single",
+    "vgg_block",
+]
+
+ALEXNET_LAYERS = [
+    ("conv", 96, 11, 4, 0),
+    ("pool", 3, 2),
+    ("conv", 256, 5, 1, 2),
+    ("pool", 3, 2),
+    ("conv", 384, 3, 1, 1),
+    ("conv", 384, 3, 1, 1),
+    ("conv", 256, 3, 1, 1),
+    ("pool", 3, 2),
+    ("fc", 4096),
+    ("fc", 4096),
+    ("fc", 1000),
+]
+"""The weighted and pooling layers of AlexNet on one GPU (input (3, 227, 227)) as specs:
+``("conv", C_out, K, stride, padding)``, ``("pool", K, stride)``, ``("fc", out_features)``."""
+
+
+def _module(model, label: str) -> nn.Module:
+    if model is None:
+        raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+    if not isinstance(model, nn.Module):
+        raise Mismatch(
+            f"{label}:\nexpected a torch.nn.Module (e.g. an nn.Sequential), "
+            f"got {type(model).__name__}."
+        )
+    return model
+
+
+def _forward(model: nn.Module, x: torch.Tensor, label: str) -> torch.Tensor:
+    try:
+        with torch.no_grad():
+            out = model.eval()(x)
+    except Exception as error:
+        raise Mismatch(
+            f"{label}:\nrunning your model on x of shape {tuple(x.shape)} raised "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    if not isinstance(out, torch.Tensor):
+        raise Mismatch(f"{label}:\nyour model returned a {type(out).__name__}, not a tensor.")
+    return out
+
+
+def _n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _load_by_size(student: nn.Module, reference: nn.Module) -> None:
+    """Copy the student's parameters into ``reference``, matched by their number of elements
+    (every parameter of LeNet-5 has a different size), reshaped to the reference's shape."""
+    by_size = {p.numel(): p for p in student.parameters()}
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.copy_(by_size[p.numel()].detach().reshape(p.shape))
+
+
+def _load_in_order(student: nn.Module, reference: nn.Module, label: str) -> None:
+    mine, theirs = list(student.parameters()), list(reference.parameters())
+    shapes = [tuple(p.shape) for p in mine]
+    expected = [tuple(p.shape) for p in theirs]
+    if shapes != expected:
+        raise Mismatch(
+            f"{label}:\nyour parameters have shapes {shapes}; expected (in order) {expected}."
+        )
+    with torch.no_grad():
+        for p, q in zip(theirs, mine, strict=True):
+            p.copy_(q.detach())
+
+
+# --------------------------------------------------------------------------- 8.1 LeNet-5
+
+_LENET_SHAPES = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,)]
+_LENET_SHAPES += [(84, 120), (84,), (10, 84), (10,)]
+
+
+@checker("8.1", "lenet5")
+def lenet5(student_fn) -> str:
+    """Check ``student_fn() -> nn.Module``: LeNet-5 with ReLU and max pooling, 28x28 input."""
+    from ..models import LeNet5
+
+    label = "Your function lenet5()"
+    model = _module(call(student_fn, case=label), label)
+    generator = torch.Generator().manual_seed(81)
+    x = torch.rand(4, 1, 28, 28, generator=generator)
+    out = _forward(model, x, label)  # also materialises lazy layers
+    if tuple(out.shape) != (4, 10):
+        hint = "the last layer maps the 84 units of F6 to 10 class scores."
+        if out.ndim == 4:
+            hint = "flatten the (16, 5, 5) maps before the fully connected layers."
+        raise Mismatch(
+            f"{label}:\nfor x of shape (4, 1, 28, 28) your model returns shape "
+            f"{tuple(out.shape)}, expected (4, 10).\nHint: {hint}"
+        )
+    count = _n_params(model)
+    if count != 61_706:
+        hint = "C1 6@5x5 pad 2, C3 16@5x5, then 400 -> 120 -> 84 -> 10, every layer with biases."
+        if count == 44_426:
+            hint = (
+                "C1 needs padding=2: a 28x28 digit must give 28x28 maps (the paper's 32x32 "
+                "input), so that S4 is 16 x 5 x 5 = 400 values."
+            )
+        elif count == 61_706 - (6 + 16 + 120 + 84 + 10):
+            hint = "every layer has biases (bias=True is the default)."
+        raise Mismatch(
+            f"{label}:\nyour model has {count:,} parameters, expected 61,706.\nHint: {hint}"
+        )
+    sizes = sorted(p.numel() for p in model.parameters())
+    if sizes != sorted(math.prod(s) for s in _LENET_SHAPES):
+        raise Mismatch(
+            f"{label}:\nthe right number of parameters, but not LeNet-5's layers: expected "
+            f"weights and biases of shapes {_LENET_SHAPES}."
+        )
+    variants = {
+        ("relu", "max"): None,
+        (
+            "tanh",
+            "avg",
+        ): "that is the 1998 network (tanh, average pooling); use ReLU and max pooling.",
+        ("relu", "avg"): "use max pooling (nn.MaxPool2d(2)), not average pooling.",
+        ("tanh", "max"): "use ReLU activations, not tanh.",
+        ("sigmoid", "max"): "use ReLU activations, not sigmoid.",
+    }
+    for (activation, pooling), hint in variants.items():
+        reference = LeNet5(activation, pooling)
+        _load_by_size(model, reference)
+        expected = _forward(reference, x, "reference")
+        if torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
+            if hint is None:
+                return "61,706 parameters; same outputs as helpers.models.LeNet5('relu', 'max')."
+            raise Mismatch(f"{label}:\nthe layers are right, the outputs are not.\nHint: {hint}")
+        if activation == "relu" and pooling == "max":
+            if torch.allclose(out, torch.relu(expected), atol=1e-5, rtol=1e-4):
+                raise Mismatch(
+                    f"{label}:\nyour outputs are never negative.\nHint: no ReLU after the "
+                    "last layer: it returns logits (class scores), not activations."
+                )
+    raise Mismatch(
+        f"{label}:\nthe layers have the right sizes but the outputs differ from LeNet-5's.\n"
+        "Hint: the order is conv -> ReLU -> max pool (twice), flatten, then "
+        "linear -> ReLU (twice) and a last linear layer without activation."
+    )
+
+
+# --------------------------------------------------------------------- 8.2 layer table
+
+
+def _spec_module(spec, shape: tuple[int, ...]) -> nn.Module:
+    kind = spec[0]
+    if kind == "conv":
+        _, c_out, k, s, p = spec
+        return nn.Conv2d(shape[0], c_out, k, s, p, device="meta")
+    if kind == "pool":
+        _, k, s = spec
+        return nn.MaxPool2d(k, s)
+    return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(shape), spec[1], device="meta"))
+
+
+def _reference_table(layers, input_shape) -> list[tuple[tuple[int, ...], int, int]]:
+    rows, shape = [], tuple(input_shape)
+    for spec in layers:
+        module = _spec_module(spec, shape)
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            out = module(torch.empty(1, *shape, device="meta"))
+        shape = tuple(out.shape[1:])
+        rows.append((shape, _n_params(module), counter.get_total_flops() // 2))
+    return rows
+
+
+_TABLE_CASES = [
+    ("AlexNet, one GPU", ALEXNET_LAYERS, (3, 227, 227)),
+    (
+        "LeNet-5",
+        [("conv", 6, 5, 1, 2), ("pool", 2, 2), ("conv", 16, 5, 1, 0), ("pool", 2, 2)]
+        + [("fc", 120), ("fc", 84), ("fc", 10)],
+        (1, 28, 28),
+    ),
+    (
+        "torchvision's AlexNet (features)",
+        [("conv", 64, 11, 4, 2), ("pool", 3, 2), ("conv", 192, 5, 1, 2), ("pool", 3, 2)]
+        + [("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("conv", 256, 3, 1, 1)]
+        + [("pool", 3, 2)],
+        (3, 224, 224),
+    ),
+    (
+        "a small net on a non-square image",
+        [("conv", 8, 3, 2, 1), ("pool", 2, 2), ("conv", 4, 1, 1, 0), ("fc", 5)],
+        (2, 20, 34),
+    ),
+]
+
+
+def _as_row(row, label: str, index: int):
+    if row is None or not isinstance(row, (tuple, list)) or len(row) != 3:
+        raise Mismatch(
+            f"{label}:\nrow {index} is {row!r}; each row must be a tuple "
+            "(output_shape, params, macs)."
+        )
+    shape, params, macs = row
+    try:
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError) as error:
+        raise Mismatch(
+            f"{label}:\nrow {index}: the output shape {shape!r} must be a tuple of ints."
+        ) from error
+    for name, value in (("params", params), ("macs", macs)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+            raise Mismatch(f"{label}:\nrow {index}: {name} must be a whole number, got {value!r}.")
+    return shape, int(params), int(macs)
+
+
+def _table_hint(spec, got, expected, in_shape) -> str:
+    (shape, params, macs), (e_shape, e_params, e_macs) = got, expected
+    kind = spec[0]
+    if shape != e_shape:
+        if sorted(shape) == sorted(e_shape):
+            return "the order is (channels, height, width)."
+        if kind == "pool":
+            return "a pool of size K and stride S gives floor((n - K) / S) + 1."
+        if kind == "conv":
+            return "a conv gives floor((n + 2P - K) / S) + 1 on each side."
+        return "a fully connected layer outputs (out_features,)."
+    if params != e_params:
+        if kind == "pool":
+            return "pooling has no parameters."
+        c_out = e_shape[0]
+        if params == e_params - c_out:
+            return "you forgot the biases: one per output channel (or unit)."
+        if kind == "fc":
+            return "a fully connected layer has in_features x out_features weights + biases."
+        return "a conv has C_out x C_in x K x K weights + C_out biases."
+    if kind == "pool":
+        return "pooling layers count 0 MACs (no multiplications)."
+    if macs == e_macs + math.prod(e_shape):
+        return "a MAC is one multiply-add of a weight; biases are not counted."
+    if kind == "conv" and macs == params * math.prod(e_shape[1:]):
+        return "count only the weights per output element (no bias): C_in x K x K each."
+    if kind == "conv" and macs == e_macs // math.prod(e_shape[1:]) * math.prod(in_shape[1:]):
+        return "use the number of *output* positions (H_out x W_out), not the input's."
+    return "MACs = (output elements) x (weights that each output element uses)."
+
+
+@checker("8.2", "layer_table")
+def layer_table(student_fn) -> str:
+    """Check ``student_fn(layers, input_shape) -> [(output_shape, params, macs), ...]``."""
+    for number, (name, layers, input_shape) in enumerate(_TABLE_CASES, start=1):
+        label = f"Case {number} of {len(_TABLE_CASES)} ({name}, input_shape={input_shape})"
+        got = call(student_fn, [tuple(s) for s in layers], tuple(input_shape), case=label)
+        if got is None:
+            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+        if not isinstance(got, (list, tuple)):
+            raise Mismatch(f"{label}:\nexpected a list of rows, got {type(got).__name__}.")
+        expected = _reference_table(layers, input_shape)
+        if len(got) != len(expected):
+            raise Mismatch(
+                f"{label}:\ngot {len(got)} rows for {len(layers)} layers; return one row per "
+                "layer, in order."
+            )
+        in_shape = tuple(input_shape)
+        for index, (spec, row, reference) in enumerate(zip(layers, got, expected, strict=True)):
+            row = _as_row(row, label, index)
+            if row != reference:
+                raise Mismatch(
+                    f"{label}:\nrow {index} {spec}: got (shape, params, MACs) = {row}, "
+                    f"expected {reference}.\nHint: {_table_hint(spec, row, reference, in_shape)}"
+                )
+            in_shape = reference[0]
+    return f"{len(_TABLE_CASES)} networks: every shape, parameter count and MAC count matches."
+
+
+# ------------------------------------------------------------------------ 8.4 VGG block
+
+
+@checker("8.4", "vgg_block")
+def vgg_block(student_fn) -> str:
+    """Check ``student_fn(num_convs, in_channels, out_channels) -> nn.Module``."""
+    from ..models import vgg_block as reference_block
+
+    cases = [(1, 3, 8, 10, 12), (2, 4, 6, 9, 9), (3, 2, 5, 8, 6)]
+    generator = torch.Generator().manual_seed(83)
+    for number, (num_convs, c_in, c_out, h, w) in enumerate(cases, start=1):
+        label = (
+            f"Case {number} of {len(cases)} (num_convs={num_convs}, in_channels={c_in}, "
+            f"out_channels={c_out})"
+        )
+        block = _module(call(student_fn, num_convs, c_in, c_out, case=label), label)
+        x = torch.randn(2, c_in, h, w, generator=generator)
+        out = _forward(block, x, label)
+        expected_shape = (2, c_out, h // 2, w // 2)
+        if tuple(out.shape) != expected_shape:
+            hint = "each 3x3 conv keeps the size (padding=1); the 2x2 max pool halves it."
+            if tuple(out.shape[2:]) == (h, w):
+                hint = "end the block with nn.MaxPool2d(kernel_size=2, stride=2)."
+            elif tuple(out.shape[2:]) == ((h - 2 * num_convs) // 2, (w - 2 * num_convs) // 2):
+                hint = "use padding=1 so that every 3x3 conv keeps the size."
+            elif out.shape[1] != c_out:
+                hint = "the block outputs out_channels channels."
+            raise Mismatch(
+                f"{label}:\nfor x of shape {tuple(x.shape)} your block returns "
+                f"{tuple(out.shape)}, expected {expected_shape}.\nHint: {hint}"
+            )
+        reference = reference_block(num_convs, c_in, c_out)
+        if _n_params(block) != _n_params(reference):
+            raise Mismatch(
+                f"{label}:\nyour block has {_n_params(block):,} parameters, expected "
+                f"{_n_params(reference):,}.\nHint: the first conv maps in_channels to "
+                "out_channels, the others out_channels to out_channels; all 3x3 with biases."
+            )
+        _load_in_order(block, reference, label)
+        expected = _forward(reference, x, "reference")
+        if not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
+            hint = "the layers are conv -> ReLU, repeated num_convs times, then a 2x2 max pool."
+            pooled = nn.functional.avg_pool2d(nn.functional.relu(reference[:-1](x)), 2)
+            if torch.allclose(out, pooled, atol=1e-5, rtol=1e-4):
+                hint = "use max pooling (nn.MaxPool2d), not average pooling."
+            raise Mismatch(f"{label}:\nthe output values differ from a VGG block's.\nHint: {hint}")
+    return f"{len(cases)} blocks: same shapes, parameters and outputs as helpers.models.vgg_block."
+
+
+# -------------------------------------------------------------- 8.3 3x3 stack vs one conv
+
+
+def _count(value, label: str, name: str) -> int:
+    if value is None:
+        raise Mismatch(f"{label}:\n{name} is None.")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+        raise Mismatch(f"{label}:\n{name} must be a whole number, got {value!r}.")
+    return int(value)
+
+
+@checker("8.3", "stack_vs_single")
+def stack_vs_single(student_fn) -> str:
+    """Check ``student_fn(channels, num_layers, kernel_size) -> (stack, single)`` (weights)."""
+    cases = [(64, 2, 3), (512, 3, 3), (1, 1, 3), (16, 4, 5), (7, 3, 3), (32, 2, 1)]
+    for number, (c, layers, k) in enumerate(cases, start=1):
+        label = (
+            f"Case {number} of {len(cases)} (channels={c}, num_layers={layers}, kernel_size={k})"
+        )
+        got = call(student_fn, c, layers, k, case=label)
+        if got is None:
+            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Mismatch(
+                f"{label}:\nexpected a pair (stack_weights, single_weights), got {got!r}."
+            )
+        stack, single = (_count(v, label, n) for v, n in zip(got, ("stack", "single"), strict=True))
+        field = 1 + layers * (k - 1)
+        stack_ref = sum(
+            nn.Conv2d(c, c, k, bias=False, device="meta").weight.numel() for _ in range(layers)
+        )
+        single_ref = nn.Conv2d(c, c, field, bias=False, device="meta").weight.numel()
+        if (stack, single) == (stack_ref, single_ref):
+            continue
+        hint = "a KxK conv from C to C channels has K*K*C*C weights."
+        if (stack, single) == (single_ref, stack_ref):
+            hint = "the pair is in the wrong order: (stack, single)."
+        elif (stack, single) == (stack_ref + layers * c, single_ref + c):
+            hint = "count weights only, no biases (the paper's 27C² vs 49C²)."
+        elif stack == stack_ref and single == (layers * k) ** 2 * c * c:
+            hint = (
+                f"{layers} stacked {k}x{k} convs see {field}x{field} pixels, not "
+                f"{layers * k}x{layers * k}: each layer adds K - 1 = {k - 1}."
+            )
+        elif stack == stack_ref // layers:
+            hint = "the stack has num_layers convolutions."
+        elif stack == layers * k * k * c:
+            hint = "each conv maps C channels to C channels: K*K*C*C weights."
+        raise Mismatch(
+            f"{label}:\ngot (stack, single) = ({stack}, {single}), expected "
+            f"({stack_ref}, {single_ref}).\nHint: {hint}"
+        )
+    return f"{len(cases)} cases: e.g. three 3x3 layers = 27C² weights, one 7x7 = 49C²."
