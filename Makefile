@@ -67,7 +67,7 @@ benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_notebooks.py
 
 benchmark-conv: $(STAMP)
-	$(BIN)/python scripts/benchmark_conv.py
+	$(BIN)/python -m helpers.conv_timing
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -15,7 +15,9 @@ What changes between the editions:
   TITLE come from the nearest ``# Exercise N.M: TITLE`` comment above the region;
 * in a markdown cell, ``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->`` becomes
   an answer prompt;
-* every output and execution count is cleared.
+* every output and execution count is cleared;
+* the Colab and Binder badges (the ``badges`` cell, :mod:`helpers.online`) point at the
+  student edition.
 
 Each generated notebook records a hash of its content in ``metadata.course``. A notebook
 whose content no longer matches that hash has been edited (or run) by a student, and is
@@ -38,6 +40,8 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+
+from helpers import online
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BEGIN_CODE, END_CODE = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -139,6 +143,8 @@ def make_student_notebook(solution: nbformat.NotebookNode, source_name: str):
             cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":
             cell.source = strip_markdown_solutions(cell.source, where)
+        if cell.get("id") == online.BADGES_ID:
+            cell.source = online.badges_markdown("notebooks", Path(source_name).stem)
     nb.metadata["course"] = {
         "edition": "student",
         "source": source_name,

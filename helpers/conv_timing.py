@@ -1,9 +1,9 @@
 """Time one convolution three ways: a naive loop, helpers' im2col + one matmul, and PyTorch.
 
-Usage::
+Usage (``make benchmark-conv`` runs the first)::
 
-    python scripts/benchmark_conv.py            # the table, best of 5 runs (about 20 s)
-    python scripts/benchmark_conv.py --repeat 2 # quicker, noisier
+    python -m helpers.conv_timing            # the table, best of 5 runs (about 20 s)
+    python -m helpers.conv_timing --repeat 2 # quicker, noisier
 
 Two cases, float32, padding 1, 3x3 kernels:
 
@@ -14,7 +14,7 @@ Two cases, float32, padding 1, 3x3 kernels:
 Targets (issue 5): ``helpers.conv.conv2d`` within 3x of ``torch.nn.functional.conv2d`` on
 the VGG-like layer, and the naive loop at least 100x slower than ``helpers.conv.conv2d`` on
 the small case. The exit status is 1 if a target is missed. Timings depend on the machine
-and its load: run it on an otherwise idle machine. Notebook 07 imports this module.
+and its load: run it on an otherwise idle machine. Notebook 07 calls :func:`benchmark`.
 """
 
 from __future__ import annotations
@@ -24,15 +24,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
-
-from helpers.conv import conv2d  # noqa: E402
+from helpers.conv import conv2d
 
 SMALL = ((2, 16, 32, 32), (16, 16, 3, 3))
 VGG = ((8, 64, 56, 56), (64, 64, 3, 3))
