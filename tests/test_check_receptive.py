@@ -131,7 +131,10 @@ CASES = {
                 lambda t, c: nn.Sequential(dense(t, c), nn.BatchNorm2d(c)),
                 ["BatchNorm2d", "only nn.Conv2d"],
             ),
-            "a list": (lambda t, c: list(dense(t, c)), ["expected an nn.Module"]),
+            "a list": (
+                lambda t, c: list(dense(t, c)),
+                ["expected a torch.nn.Module", "nn.Sequential(*layers)"],
+            ),
         },
     ),
 }

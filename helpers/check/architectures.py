@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import Mismatch, call, checker
+from .core import Mismatch, call, checker, expect_module
 
 __all__ = [
     "ALEXNET_LAYERS",
@@ -43,14 +43,7 @@ ALEXNET_LAYERS = [
 
 
 def _module(model, label: str) -> nn.Module:
-    if model is None:
-        raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-    if not isinstance(model, nn.Module):
-        raise Mismatch(
-            f"{label}:\nexpected a torch.nn.Module (e.g. an nn.Sequential), "
-            f"got {type(model).__name__}."
-        )
-    return model
+    return expect_module(model, case=label, advice="Return the layers in an nn.Sequential.")
 
 
 def _forward(model: nn.Module, x: torch.Tensor, label: str) -> torch.Tensor:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "expect_module",
     "Mismatch",
     "NotAttempted",
     "Verdict",
@@ -134,6 +135,21 @@ def call(fn, *args, case: str):
         ) from error
     except Exception as error:
         raise Mismatch(f"{case}:\nyour function raised {type(error).__name__}: {error}") from error
+
+
+def expect_module(value, *, case: str, advice: str = ""):
+    """``value`` if it is a ``torch.nn.Module``; otherwise a :class:`Mismatch` saying what it is.
+
+    ``advice``: a sentence appended to the message, e.g. how to pass a class.
+    """
+    from torch import nn  # here: the NumPy-only checkers do not pay for importing torch
+
+    if value is None:
+        raise Mismatch(f"{case}:\nyou returned None. Did you forget the `return` statement?")
+    if not isinstance(value, nn.Module):
+        extra = f" {advice}" if advice else ""
+        raise Mismatch(f"{case}:\nexpected a torch.nn.Module, got a {type(value).__name__}.{extra}")
+    return value
 
 
 def to_numpy(value, *, case: str, name: str = "your output") -> np.ndarray:

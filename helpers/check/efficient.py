@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Mismatch, NotAttempted, call, checker
+from .core import Mismatch, NotAttempted, call, checker, expect_module
 
 __all__ = [
     "basic_block",
@@ -42,15 +42,11 @@ _MAX_ASSIGNMENTS = 720
 
 def _build(cls, args: tuple, label: str) -> nn.Module:
     """``cls(*args)``, which must be an ``nn.Module``."""
-    module = call(cls, *args, case=label)
-    if module is None:
-        raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-    if not isinstance(module, nn.Module):
-        raise Mismatch(
-            f"{label}:\nexpected a torch.nn.Module, got {type(module).__name__}. Pass the "
-            "class itself, e.g. check.basic_block(BasicBlock)."
-        )
-    return module
+    return expect_module(
+        call(cls, *args, case=label),
+        case=label,
+        advice="Pass the class itself, e.g. check.basic_block(BasicBlock).",
+    )
 
 
 def _run(module: nn.Module, x: torch.Tensor, label: str, hint) -> torch.Tensor:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..shapes import field_gradient, receptive_field
-from .core import Mismatch, call, checker
+from .core import Mismatch, call, checker, expect_module
 
 __all__ = ["dense_field_network", "receptive_field_size"]
 
@@ -168,13 +168,7 @@ def dense_field_network(student_fn) -> str:
     for number, target in enumerate(targets, start=1):
         label = f"Case {number} of {len(targets)} (target={target}, channels={channels})"
         model = call(student_fn, target, channels, case=label)
-        if model is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if not isinstance(model, nn.Module):
-            raise Mismatch(
-                f"{label}:\nexpected an nn.Module (e.g. nn.Sequential(*layers)), got a "
-                f"{type(model).__name__}."
-            )
+        expect_module(model, case=label, advice="Return nn.Sequential(*layers).")
         convs = []
         for module in model.modules():
             if not isinstance(module, _ALLOWED):
