@@ -24,27 +24,11 @@ import itertools
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_float_array, as_int, as_tuple, check_ndim
+from ._conv_arguments import LAYOUTS, conv_arguments, window_columns
+from ._validate import as_float_array, check_ndim
 
 __all__ = ["conv1d_backward", "conv2d_backward", "conv3d_backward"]
-
-_LAYOUTS = {
-    1: ("(N, C_in, L)", "(C_in, L)", "(C_out, C_in/groups, K)", "(N, C_out, L_out)"),
-    2: (
-        "(N, C_in, H, W)",
-        "(C_in, H, W)",
-        "(C_out, C_in/groups, kH, kW)",
-        "(N, C_out, H_out, W_out)",
-    ),
-    3: (
-        "(N, C_in, D, H, W)",
-        "(C_in, D, H, W)",
-        "(C_out, C_in/groups, kD, kH, kW)",
-        "(N, C_out, D_out, H_out, W_out)",
-    ),
-}
 
 
 def conv1d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
@@ -95,47 +79,19 @@ def conv3d_backward(dout, x, w, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_backward(dout, x, w, stride, padding, dilation, groups, nd: int, fname: str):
     """Shared implementation for 1, 2 and 3 spatial dimensions."""
-    batched_layout, single_layout, weight_layout, out_layout = _LAYOUTS[nd]
-    x = as_float_array(x, "x", fname)
-    w = as_float_array(w, "w", fname)
+    args = conv_arguments(x, w, stride, padding, dilation, groups, nd=nd, fname=fname)
+    out_layout = LAYOUTS[nd][3]
     dout = as_float_array(dout, "dout", fname)
-    check_ndim(x, "x", fname, {nd + 2: batched_layout, nd + 1: single_layout})
-    check_ndim(w, "w", fname, {nd + 2: weight_layout})
-    unbatched = x.ndim == nd + 1
-    if unbatched:
-        x = x[None]
+    if args.unbatched:
         check_ndim(dout, "dout", fname, {nd + 1: out_layout.replace("N, ", "")})
         dout = dout[None]
     else:
         check_ndim(dout, "dout", fname, {nd + 2: out_layout})
-    stride = as_tuple(stride, "stride", fname, nd, minimum=1)
-    dilation = as_tuple(dilation, "dilation", fname, nd, minimum=1)
-    groups = as_int(groups, "groups", fname, minimum=1)
-
+    x, w, unbatched = args.x, args.w, args.unbatched
+    stride, dilation, groups, pads = args.stride, args.dilation, args.groups, args.pads
+    kernel, out_size = args.kernel, args.out_size
     n, c_in, *in_size = x.shape
-    c_out, c_per_group, *kernel = w.shape
-    if c_in % groups:
-        raise ValueError(f"{fname}: groups={groups} must divide the C_in={c_in} input channels")
-    if c_out % groups:
-        raise ValueError(f"{fname}: groups={groups} must divide the C_out={c_out} filters")
-    if c_per_group * groups != c_in:
-        raise ValueError(
-            f"{fname}: x has C_in={c_in} channels, but w of shape {tuple(w.shape)} expects "
-            f"w.shape[1] * groups = {c_per_group} * {groups} = {c_per_group * groups}. "
-            f"w must have shape {weight_layout}."
-        )
-
-    pads = _padding_amounts(padding, kernel, stride, dilation, fname)
-    effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
-    padded = [size + lo + hi for size, (lo, hi) in zip(in_size, pads, strict=True)]
-    for axis, (eff, size, k, d) in enumerate(zip(effective, padded, kernel, dilation, strict=True)):
-        if eff > size:
-            raise ValueError(
-                f"{fname}: the kernel is larger than the padded input along spatial axis "
-                f"{axis}: kernel size {k} with dilation {d} spans {eff} = dilation*(k-1)+1 "
-                f"positions, but the padded input has only {size}."
-            )
-    out_size = [(p - e) // s + 1 for p, e, s in zip(padded, effective, stride, strict=True)]
+    c_out, c_per_group = w.shape[:2]
     expected = (n, c_out, *out_size)
     if dout.shape != expected:
         shown = expected[1:] if unbatched else expected
@@ -156,17 +112,10 @@ def _conv_backward(dout, x, w, stride, padding, dilation, groups, nd: int, fname
     d_mat = d_mat.reshape(groups, c_out_g, n * positions)
     w_mat = w.reshape(groups, c_out_g, c_per_group * taps)  # (groups, C_out/g, C_g * taps)
 
-    # dw: im2col matrix of x (one row per window) and one matrix product per group.
-    spatial_axes = tuple(range(2, 2 + nd))
-    windows = sliding_window_view(x_pad, effective, axis=spatial_axes)
-    windows = windows[(slice(None),) * 2 + tuple(slice(None, None, s) for s in stride)]
-    windows = windows[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
-    # (N, C_in, *out, *kernel) -> (groups, C_g * taps, N * positions), with a single copy
-    # that reads x along its last axis. (cols @ d_mat.T, then transposed, is many times
-    # faster with OpenBLAS than d_mat @ cols.T, whose inner dimension is long.)
-    windows = windows.reshape(n, groups, c_per_group, *out_size, *kernel)
-    order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
-    cols = windows.transpose(order).reshape(groups, c_per_group * taps, n * positions)
+    # dw: the im2col matrix of x and one matrix product per group. (cols @ d_mat.T, then
+    # transposed, is many times faster with OpenBLAS than d_mat @ cols.T, whose inner
+    # dimension is long.)
+    cols = window_columns(x_pad, args)  # (groups, C_g * taps, N * positions)
     dw = (cols @ d_mat.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w.shape)
 
     # dx: the gradient of every window (col2im input), then add each kernel offset back.
@@ -183,28 +132,5 @@ def _conv_backward(dout, x, w, stride, padding, dilation, groups, nd: int, fname
     crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(pads, in_size, strict=True))
     dx = np.ascontiguousarray(dx_pad[(slice(None), slice(None), *crop)])
 
-    db = dout.sum(axis=(0, *spatial_axes))
+    db = dout.sum(axis=(0, *range(2, 2 + nd)))
     return (dx[0] if unbatched else dx), dw, db
-
-
-def _padding_amounts(padding, kernel, stride, dilation, fname) -> list[tuple[int, int]]:
-    """``padding`` (int, tuple, ``"valid"`` or ``"same"``) as (before, after) pairs.
-
-    The same rule as the forward pass in :mod:`helpers.conv`: ``"same"`` pads
-    ``dilation*(k-1)`` zeros in total, the odd one at the end, as PyTorch does.
-    """
-    nd = len(kernel)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return [(0, 0)] * nd
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(
-                    f"{fname}: padding='same' needs stride 1 (as in PyTorch), got stride={stride}"
-                )
-            totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
-            return [(t // 2, t - t // 2) for t in totals]
-        raise ValueError(
-            f"{fname}: padding must be an int, a tuple, 'valid' or 'same'; got {padding!r}"
-        )
-    return [(p, p) for p in as_tuple(padding, "padding", fname, nd, minimum=0)]
