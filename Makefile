@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LINTED := helpers tests scripts $(wildcard solutions notebooks)
 NOTEBOOK_DIRS := $(wildcard solutions notebooks)
+SLIDE_ASSETS := slides/node_modules/.installed-stamp
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab test test-fast nbval lint format release release-check execute benchmark benchmark-conv clean
+.PHONY: help setup lab test test-fast nbval lint format release release-check execute benchmark benchmark-conv slides clean
 
 help:
 	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
@@ -22,6 +23,7 @@ help:
 	@echo "make benchmark  time every notebook (both editions)"
 	@echo "make benchmark-conv   naive loop vs im2col vs PyTorch convolution timings"
 	@echo "make format     ruff-format the code and the notebooks"
+	@echo "make slides     build a reveal.js deck of every solution notebook (offline) into build/slides/"
 
 setup: $(STAMP)
 
@@ -37,7 +39,7 @@ lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP) release-check lint
+test: $(STAMP) $(SLIDE_ASSETS) release-check lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests $(NOTEBOOK_DIRS) $(NBVAL)
 
 test-fast: $(STAMP)
@@ -68,6 +70,19 @@ benchmark: $(STAMP)
 
 benchmark-conv: $(STAMP)
 	$(BIN)/python -m helpers.conv_timing
+
+# reveal.js, MathJax, require.js and jQuery, pinned by slides/package-lock.json (slides/LICENSES.md)
+$(SLIDE_ASSETS): slides/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix slides --ignore-scripts --no-audit --no-fund && touch $(SLIDE_ASSETS); \
+	else \
+		echo "npm not found: install Node.js and npm (Debian: apt-get install nodejs npm) to build"; \
+		echo "the slide decks; until then make slides fails and their tests are skipped."; \
+	fi
+
+slides: $(STAMP) $(SLIDE_ASSETS)
+	$(BIN)/python scripts/build_slides.py $(NB)
+	@echo "Open build/slides/index.html in a browser (works offline); press S in a deck for the speaker notes."
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

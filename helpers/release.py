@@ -16,6 +16,8 @@ What changes between the editions:
 * in a markdown cell, ``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->`` becomes
   an answer prompt;
 * every output and execution count is cleared;
+* speaker notes (cells whose ``slideshow.slide_type`` is ``notes``) are left out: they are
+  for the instructor presenting ``solutions/`` as slides, and often give answers away;
 * the Colab and Binder badges (the ``badges`` cell, :mod:`helpers.online`) point at the
   student edition.
 
@@ -131,9 +133,15 @@ def content_hash(nb: nbformat.NotebookNode) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def is_speaker_notes(cell) -> bool:
+    """True for a cell that RISE and reveal.js show only in the speaker view."""
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+
+
 def make_student_notebook(solution: nbformat.NotebookNode, source_name: str):
     """Return the student edition of ``solution`` (a new notebook; the input is unchanged)."""
     nb = copy.deepcopy(solution)
+    nb.cells = [cell for cell in nb.cells if not is_speaker_notes(cell)]
     for index, cell in enumerate(nb.cells):
         where = f"{source_name}, cell {index} (id {cell.get('id', '?')})"
         if cell.cell_type == "code":

@@ -84,6 +84,17 @@ def test_outputs_cleared_and_metadata_kept(course):
     assert rel.is_unedited(nb)
 
 
+def test_speaker_notes_are_left_out():
+    solution = _solution()
+    notes = new_markdown_cell("- Ask: why 2.3?", id="notes-2-3")
+    notes.metadata["slideshow"] = {"slide_type": "notes"}
+    solution.cells.insert(3, notes)
+    student = rel.make_student_notebook(solution, "solutions/02_demo.ipynb")
+    assert [cell.id for cell in student.cells] == ["title", "setup", "ex-2-3", "written"]
+    assert "raise NotImplementedError" in student.cells[2].source, "cells after notes still work"
+    assert [cell.id for cell in solution.cells][3] == "notes-2-3", "the solution is unchanged"
+
+
 def test_release_is_deterministic_and_idempotent(course, capsys):
     _run(course)
     first = (course[1] / "02_demo.ipynb").read_bytes()

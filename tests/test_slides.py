@@ -1,0 +1,209 @@
+"""The slide decks (make slides): every solution notebook opens offline in headless Chromium.
+
+Builds the decks once (scripts/build_slides.py), then opens each from file:// with every other
+request blocked, and checks that reveal.js starts with one slide per `slide`/`subslide` cell,
+that MathJax typesets without errors, that nothing logs an error, and that no slide holding
+several cells is taller than the 1280 x 720 canvas. A screenshot of each deck's first slide
+goes to build/slides/screenshots/<stem>.png, for a person to look at.
+
+Needs Chromium (`chromium` on the PATH, or the CHROMIUM environment variable) and the npm
+packages in slides/node_modules (`npm ci --prefix slides --ignore-scripts`, which `make test`
+runs). Without them the tests are skipped, unless CNN_COURSE_REQUIRE_BROWSER=1 (CI) makes
+them fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO_ROOT / "solutions"
+BUILD = REPO_ROOT / "build" / "slides"
+SCREENSHOTS = BUILD / "screenshots"
+STEMS = sorted(path.stem for path in SOLUTIONS.glob("[0-9]*.ipynb"))
+WIDTH, HEIGHT = 1280, 720  # the decks' reveal.js canvas (build_slides.EXPORTER_SETTINGS)
+OVERFLOW_TOLERANCE = 24  # px: about one line, for fonts that differ between machines
+REVEAL_MODULE = "vendor/reveal.js/dist/reveal.js"  # as the template require()s it
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", flags=re.DOTALL)
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CNN_COURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (CNN_COURSE_REQUIRE_BROWSER=1)")
+    pytest.skip(reason)
+
+
+def _build_slides_module():
+    if "build_slides" in sys.modules:
+        return sys.modules["build_slides"]
+    spec = importlib.util.spec_from_file_location(
+        "build_slides", REPO_ROOT / "scripts" / "build_slides.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_slides"] = module  # its worker processes find build_deck by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _slide_type(cell) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def expected_slides(nb) -> int:
+    """Slides reveal.js counts: each `slide` and `subslide` cell, and the first shown cell."""
+    shown = [_slide_type(cell) for cell in nb.cells if _slide_type(cell) not in {"skip", "notes"}]
+    return 1 + sum(kind in {"slide", "subslide"} for kind in shown[1:])
+
+
+def has_math(nb) -> bool:
+    return any(
+        cell.cell_type == "markdown"
+        and _slide_type(cell) not in {"skip", "notes"}
+        and MATH.search(cell.source)
+        for cell in nb.cells
+    )
+
+
+@pytest.fixture(scope="module")
+def decks():
+    module = _build_slides_module()
+    if not all((module.NODE_MODULES / name).is_dir() for name in module.VENDOR_FILES):
+        _unavailable("slides/node_modules missing: run `npm ci --prefix slides --ignore-scripts`")
+    entries = module.build(out=BUILD)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return {entry["stem"]: entry for entry in entries}
+
+
+@pytest.fixture(scope="module")
+def browser(decks):  # after the build, which forks worker processes
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        _unavailable("Chromium not found: install it (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+def open_offline(browser, url: str):
+    """A 1280 x 720 page at ``url`` that may load only file:// URLs; returns (page, problems)."""
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console error: {message.text}") if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    def offline_only(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            problems.append(f"network request (the deck must work offline): {route.request.url}")
+            route.abort()
+
+    page.route("**/*", offline_only)
+    page.goto(url, wait_until="load")
+    return page, problems
+
+
+MEASURE_SLIDES = """() => {
+    Reveal.configure({transition: 'none', viewDistance: 1000});  // lay out every slide at once
+    Reveal.layout();
+    return Reveal.getSlides().map(slide => {
+        const where = Reveal.getIndices(slide);
+        const cells = [...slide.querySelectorAll('.jp-Cell')].filter(c => c.offsetHeight > 0);
+        return {h: where.h, v: where.v, height: slide.scrollHeight, cells: cells.length,
+                first: cells.length ? cells[0].id.replace('cell-id=', '') : ''};
+    });
+}"""
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_deck_opens_offline(stem, decks, browser):
+    nb = nbformat.read(SOLUTIONS / f"{stem}.ipynb", as_version=4)
+    deck = BUILD / decks[stem]["file"]
+    page, problems = open_offline(browser, deck.as_uri())
+    try:
+        page.wait_for_function("typeof require === 'function' && typeof MathJax === 'object'")
+        page.evaluate(
+            "module => new Promise((resolve, reject) => require([module], reveal => {"
+            " window.Reveal = reveal; resolve(); }, reject))",
+            REVEAL_MODULE,
+        )
+        page.wait_for_function("Reveal.isReady()", timeout=15_000)
+        total = page.evaluate("Reveal.getTotalSlides()")
+        assert total == expected_slides(nb) == decks[stem]["slides"], (
+            f"{stem}: reveal.js shows {total} slides, the notebook has "
+            f"{expected_slides(nb)} slide and subslide cells"
+        )
+
+        math = page.evaluate(
+            """() => new Promise(resolve => MathJax.Hub.Queue(() => resolve({
+                typeset: MathJax.Hub.getAllJax().length,
+                errors: [...document.querySelectorAll('.MathJax_Error, .mjx-merror, .noError')]
+                    .map(e => e.textContent.slice(0, 80)),
+            })))"""
+        )
+        assert not math["errors"], f"{stem}: MathJax errors: {math['errors']}"
+        if has_math(nb):
+            assert math["typeset"] > 0, f"{stem}: the notebook has $math$ but MathJax typeset none"
+
+        slides = page.evaluate(MEASURE_SLIDES)
+        page.wait_for_timeout(100)
+        page.screenshot(path=str(SCREENSHOTS / f"{stem}.png"))
+        assert not problems, f"{stem}:\n" + "\n".join(problems)
+
+        too_tall = [
+            f"slide {s['h'] + 1}.{s['v']} (cell {s['first']}): {s['height']} px"
+            for s in slides
+            if s["height"] > HEIGHT + OVERFLOW_TOLERANCE and s["cells"] > 1
+        ]
+        (SCREENSHOTS / f"{stem}.overflow.json").write_text(json.dumps(too_tall, indent=1))
+        assert not too_tall, (
+            f"{stem}: slides taller than {HEIGHT} px that could be split into subslides "
+            "(CONTRIBUTING.md, Slides):\n" + "\n".join(too_tall)
+        )
+    finally:
+        page.close()
+
+
+def test_index_links_every_deck(decks, browser):
+    page, problems = open_offline(browser, (BUILD / "index.html").as_uri())
+    try:
+        links = page.eval_on_selector_all("li a", "links => links.map(a => a.getAttribute('href'))")
+        assert links == [decks[stem]["file"] for stem in STEMS]
+        assert all((BUILD / link).is_file() for link in links)
+        assert "slides" in page.inner_text("li")
+        assert not problems, problems
+    finally:
+        page.close()
+
+
+def test_slide_count_rules():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    def cell(kind, factory=new_markdown_cell):
+        made = factory("x")
+        made.metadata["slideshow"] = {"slide_type": kind}
+        return made
+
+    nb = new_notebook()
+    nb.cells = [cell("skip"), cell("skip", new_code_cell), cell("-"), cell("fragment")]
+    assert expected_slides(nb) == 1, "the first shown cell opens a slide whatever its type"
+    nb.cells += [cell("subslide"), cell("notes"), cell("slide"), cell("-"), cell("subslide")]
+    assert expected_slides(nb) == 4
+    assert _build_slides_module().count_slides(nb) == 4
