@@ -35,6 +35,7 @@ __all__ = [
     "DataFileError",
     "as_tensor_dataset",
     "data_dir",
+    "data_status",
     "list_images",
     "load_fashion_mnist",
     "load_image",
@@ -352,6 +353,20 @@ def load_image(name: str, grey: bool = False, size=None) -> np.ndarray:
 
 def _human_size(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} kB"
+
+
+def data_status() -> dict[str, str]:
+    """The state of every file listed in ``data/MANIFEST.json``, re-reading every file.
+
+    Returns:
+        ``{path relative to data/: status}``, sorted by path; the status is ``"ok"``,
+        ``"missing"``, or what is wrong, e.g. ``"has 12 bytes instead of 139512"``.
+
+    Raises:
+        DataFileError: ``MANIFEST.json`` itself is missing or unreadable.
+    """
+    files = _manifest("data_status")
+    return {rel: _status(rel, files[rel], use_cache=False) for rel in sorted(files)}
 
 
 def verify_data(verbose: bool = True) -> bool:
