@@ -200,7 +200,7 @@ def deck_entry(stem: str, nb) -> dict:
 def write_index(out: Path, decks: list[dict]) -> Path:
     rows = "\n".join(
         f'    <li><a href="{html.escape(deck["file"])}">{html.escape(deck["title"])}</a>'
-        f' <span class="meta">{deck["stem"][:2]} · {deck["slides"]} slides</span></li>'
+        f' <span class="meta">· {deck["slides"]} slides</span></li>'
         for deck in decks
     )
     page = f"""<!DOCTYPE html>
@@ -212,6 +212,7 @@ def write_index(out: Path, decks: list[dict]) -> Path:
 body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 3em auto; padding: 0 1em;
        color: #222; line-height: 1.5; }}
 h1 {{ font-weight: 600; }}
+ul {{ list-style: none; padding-left: 0; }}
 li {{ margin: 0.4em 0; }}
 a {{ color: #1a5fb4; text-decoration: none; }}
 a:hover {{ text-decoration: underline; }}
@@ -224,9 +225,9 @@ footer {{ margin-top: 3em; color: #777; font-size: 85%; }}
 <p>One reveal.js deck per notebook (the instructor's edition, with outputs).
 Keys: arrows or space to move, <kbd>Esc</kbd> for the overview, <kbd>S</kbd> for the
 speaker notes, <kbd>F</kbd> for full screen.</p>
-<ol start="0">
+<ul>
 {rows}
-</ol>
+</ul>
 <footer>Built by <code>make slides</code>. reveal.js, MathJax, require.js and jQuery are
 vendored in <code>vendor/</code>; their licences are in
 <a href="vendor/LICENSES.md">vendor/LICENSES.md</a>.</footer>
