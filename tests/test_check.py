@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from checker_contract import contract_tests
 
 from helpers import check
+from helpers.check.core import Mismatch, NotAttempted, run_module
 from helpers.conv import conv2d
 
 
@@ -144,3 +146,39 @@ def test_compare_non_square_wrong_values_gives_a_verdict():
     expected = np.arange(6.0).reshape(2, 3)
     with pytest.raises(Mismatch, match="values are wrong"):
         compare(expected + 1, expected, case="Case 1")
+
+
+class _Returns(torch.nn.Module):
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def forward(self, x):
+        return self.make(x)
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda x: x.mul_(0) + float("nan"), ["NaN or infinity"]),
+        (lambda x: x.tolist(), ["returned a list, not a tensor"]),
+        (lambda x: x @ x, ["Case 1", "(2, 3)", "RuntimeError", "Hint: shapes"]),
+    ],
+)
+def test_run_module_explains_what_went_wrong(make, words):
+
+    x = torch.ones(2, 3)
+    with pytest.raises(Mismatch) as info:
+        run_module(_Returns(make), x, case="Case 1", hint=lambda error: "shapes")
+    for word in words:
+        assert word in str(info.value)
+    assert torch.equal(x, torch.ones(2, 3)), "the caller's x must not change"
+
+
+def test_run_module_half_done_is_not_attempted():
+
+    def half_done(x):
+        raise NotImplementedError("Exercise 9.3")
+
+    with pytest.raises(NotAttempted):
+        run_module(_Returns(half_done), torch.ones(1), case="Case 1")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import Mismatch, call, checker, expect_module
+from .core import Mismatch, call, checker, expect_module, run_module
 
 __all__ = [
     "ALEXNET_LAYERS",
@@ -47,17 +47,7 @@ def _module(model, label: str) -> nn.Module:
 
 
 def _forward(model: nn.Module, x: torch.Tensor, label: str) -> torch.Tensor:
-    try:
-        with torch.no_grad():
-            out = model.eval()(x)
-    except Exception as error:
-        raise Mismatch(
-            f"{label}:\nrunning your model on x of shape {tuple(x.shape)} raised "
-            f"{type(error).__name__}: {error}"
-        ) from error
-    if not isinstance(out, torch.Tensor):
-        raise Mismatch(f"{label}:\nyour model returned a {type(out).__name__}, not a tensor.")
-    return out
+    return run_module(model, x, case=label, train=False)
 
 
 def _n_params(model: nn.Module) -> int:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Mismatch, NotAttempted, call, checker, expect_module
+from .core import Mismatch, call, checker, expect_module, run_module
 
 __all__ = [
     "basic_block",
@@ -50,29 +50,8 @@ def _build(cls, args: tuple, label: str) -> nn.Module:
 
 
 def _run(module: nn.Module, x: torch.Tensor, label: str, hint) -> torch.Tensor:
-    """Run ``module`` on a copy of ``x`` in train mode, without gradients; explain failures.
-
-    ``hint`` is a string, or a function of the exception that returns one.
-    """
-    module.train()
-    try:
-        with torch.no_grad():
-            out = module(x.clone())
-    except NotImplementedError as error:
-        raise NotAttempted(
-            "Replace every line `raise NotImplementedError(...)` (in __init__ and in forward) "
-            "with your code, run that cell, then run this check again."
-        ) from error
-    except Exception as error:
-        raise Mismatch(
-            f"{label}:\nrunning your module on x of shape {tuple(x.shape)} raised "
-            f"{type(error).__name__}: {error}\nHint: {hint(error) if callable(hint) else hint}"
-        ) from error
-    if not isinstance(out, torch.Tensor):
-        raise Mismatch(f"{label}:\nyour forward returned a {type(out).__name__}, not a tensor.")
-    if not torch.isfinite(out).all():
-        raise Mismatch(f"{label}:\nyour output contains NaN or infinity.")
-    return out
+    """Run ``module`` on ``x`` in train mode; ``hint`` explains an exception."""
+    return run_module(module, x, case=label, train=True, hint=hint)
 
 
 def _n_params(module: nn.Module) -> int:
