@@ -81,3 +81,15 @@ def as_tuple(value, name: str, fname: str, length: int, minimum: int) -> tuple[i
                 raise ValueError(f"{fname}: every entry of {name} must be {kind}, got {value!r}")
         return tuple(int(entry) for entry in value)
     return (as_int(value, name, fname, minimum),) * length
+
+
+def positive_ints(values, name: str, fname: str) -> tuple[int, ...]:
+    """A sequence of positive ints (e.g. a shape) as a tuple; clear errors otherwise."""
+    for entry in values:
+        if isinstance(entry, bool) or not isinstance(entry, numbers.Integral):
+            raise TypeError(f"{fname}: {name} must contain ints, got {tuple(values)!r}")
+        if entry < 1:
+            raise ValueError(
+                f"{fname}: every entry of {name} must be positive, got {tuple(values)!r}"
+            )
+    return tuple(int(entry) for entry in values)

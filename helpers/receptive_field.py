@@ -61,6 +61,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
+from ._validate import positive_ints
+
 __all__ = [
     "LayerField",
     "ReceptiveField",
@@ -488,14 +490,7 @@ def _full_shape(model: nn.Module, input_shape, fname: str) -> tuple[int, ...]:
             f"{fname}: input_shape must be a tuple such as (1, 3, 224, 224), "
             f"got {type(input_shape).__name__}"
         )
-    for entry in input_shape:
-        if isinstance(entry, bool) or not isinstance(entry, numbers.Integral):
-            raise TypeError(f"{fname}: input_shape must contain ints, got {tuple(input_shape)!r}")
-        if entry < 1:
-            raise ValueError(
-                f"{fname}: every entry of input_shape must be positive, got {tuple(input_shape)!r}"
-            )
-    shape = tuple(int(v) for v in input_shape)
+    shape = positive_ints(input_shape, "input_shape", fname)
     nd = _model_dims(model)
     if nd is not None and len(shape) == nd + 1:
         shape = (1, *shape)

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._validate import positive_ints
+
 __all__ = ["LayerRow", "ModelSummary", "summary"]
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -252,14 +254,7 @@ def _as_shape(input_shape, fname: str) -> tuple[int, ...]:
         )
     if not input_shape:
         raise ValueError(f"{fname}: input_shape must not be empty")
-    for entry in input_shape:
-        if isinstance(entry, bool) or not isinstance(entry, numbers.Integral):
-            raise TypeError(f"{fname}: input_shape must contain ints, got {tuple(input_shape)!r}")
-        if entry < 1:
-            raise ValueError(
-                f"{fname}: every entry of input_shape must be positive, got {tuple(input_shape)!r}"
-            )
-    return tuple(int(entry) for entry in input_shape)
+    return positive_ints(input_shape, "input_shape", fname)
 
 
 def _split_batch(model: nn.Module, shape: tuple[int, ...], fname: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # Before any test module imports it, so that its failing asserts show their values.
-pytest.register_assert_rewrite("checker_contract")
+pytest.register_assert_rewrite("checker_contract", "named_errors")
 
 
 @pytest.fixture(scope="module")

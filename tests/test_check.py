@@ -11,7 +11,7 @@ import torch
 from checker_contract import contract_tests
 
 from helpers import check
-from helpers.check.core import Mismatch, NotAttempted, run_module
+from helpers.check.core import Mismatch, NotAttempted, run_module, whole_number, whole_pair
 from helpers.conv import conv2d
 
 
@@ -182,3 +182,41 @@ def test_run_module_half_done_is_not_attempted():
 
     with pytest.raises(NotAttempted):
         run_module(_Returns(half_done), torch.ones(1), case="Case 1")
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (None, ["your function returned None", "return"]),
+        ("5", ["'5'", "expected a whole number"]),
+        (True, ["expected a whole number"]),
+        (2.5, ["not a whole number", "//"]),
+    ],
+)
+def test_whole_number_says_why_not(value, words):
+    with pytest.raises(Mismatch) as info:
+        whole_number(value, case="Case 1")
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_whole_number_accepts_numpy_and_torch_scalars():
+    assert whole_number(np.int64(7), case="c") == 7
+    assert whole_number(torch.tensor(3.0), case="c") == 3
+
+
+@pytest.mark.parametrize(
+    "got, words",
+    [
+        (None, ["you returned None"]),
+        (760, ["expected a pair (params, macs)"]),
+        ((1, 2, 3), ["expected a pair (params, macs)"]),
+        ((760, 0.5), ["macs is 0.5", "not a whole number"]),
+    ],
+)
+def test_whole_pair_says_why_not(got, words):
+    with pytest.raises(Mismatch) as info:
+        whole_pair(got, case="Case 1", names=("params", "macs"))
+    for word in words:
+        assert word in str(info.value)
+    assert whole_pair([760, np.int64(5)], case="c", names=("params", "macs")) == (760, 5)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from named_errors import assert_named_error
 
 from helpers.conv import conv1d, conv2d, conv3d
 
@@ -168,12 +169,7 @@ W = np.zeros((4, 3, 3, 3))
 )
 def test_conv2d_bad_input(kwargs, error, words):
     arguments = dict(x=X, w=W, b=None, stride=1, padding=0, dilation=1, groups=1) | kwargs
-    with pytest.raises(error) as info:
-        conv2d(**arguments)
-    message = str(info.value)
-    assert message.startswith("conv2d: ")
-    for word in words:
-        assert word in message, f"{word!r} not in {message!r}"
+    assert_named_error(conv2d, error, words, **arguments)
 
 
 def test_conv1d_errors_name_conv1d():

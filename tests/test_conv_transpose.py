@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from named_errors import assert_named_error
 
 from helpers.conv import conv2d, conv_transpose2d
 
@@ -193,9 +194,4 @@ W = np.zeros((4, 3, 3, 3))
 )
 def test_bad_input(kwargs, error, words):
     arguments = dict(x=X, w=W, b=None, stride=1, padding=0, output_padding=0) | kwargs
-    with pytest.raises(error) as info:
-        conv_transpose2d(**arguments)
-    message = str(info.value)
-    assert message.startswith("conv_transpose2d: ")
-    for word in words:
-        assert word in message, f"{word!r} not in {message!r}"
+    assert_named_error(conv_transpose2d, error, words, **arguments)

@@ -16,13 +16,7 @@ T = torch.from_numpy
 KINDS = ("batch", "layer", "instance", "group")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: PyTorch's thread pool costs more than it saves (10x on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def random_problem(seed: int, kind: str, dtype=np.float64) -> dict:

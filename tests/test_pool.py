@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from named_errors import assert_named_error
 
 from helpers.pool import (
     avg_pool2d,
@@ -203,12 +204,7 @@ X = np.zeros((1, 2, 5, 5))
 def test_forward_bad_input(fname, kwargs, error, words):
     forward = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d}[fname]
     arguments = dict(x=X, kernel_size=3, stride=None, padding=0) | kwargs
-    with pytest.raises(error) as info:
-        forward(**arguments)
-    message = str(info.value)
-    assert message.startswith(f"{fname}: ")
-    for word in words:
-        assert word in message, f"{word!r} not in {message!r}"
+    assert_named_error(forward, error, words, **arguments)
 
 
 @pytest.mark.parametrize("backward", [max_pool2d_backward, avg_pool2d_backward])

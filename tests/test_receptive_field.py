@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+from named_errors import assert_named_error
 from torch import nn
 
 from helpers.shapes import (
@@ -342,12 +343,7 @@ class Cropping(nn.Module):
 )
 def test_bad_input_is_named(model, shape, error, words):
     for fn in (receptive_field, receptive_field_table):
-        with pytest.raises(error) as info:
-            fn(model, shape)
-        message = str(info.value)
-        assert message.startswith(f"{fn.__name__}: "), message
-        for word in words:
-            assert word in message, message
+        assert_named_error(fn, error, words, model, shape)
 
 
 def test_untraceable_models_and_misaligned_branches_are_refused():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from named_errors import assert_named_error
 
 from helpers.shapes import conv_output_size, conv_transpose_output_size, pool_output_size
 
@@ -192,9 +193,4 @@ def test_worked_examples():
     ],
 )
 def test_bad_arguments_are_named(fn, args, kwargs, error, words):
-    with pytest.raises(error) as info:
-        fn(*args, **kwargs)
-    message = str(info.value)
-    assert message.startswith(f"{fn.__name__}: "), message
-    for word in words:
-        assert word in message, f"{word!r} not in {message!r}"
+    assert_named_error(fn, error, words, *args, **kwargs)

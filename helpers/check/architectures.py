@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import Mismatch, call, checker, expect_module, run_module
+from .core import Mismatch, call, checker, expect_module, run_module, whole_pair
 
 __all__ = [
     "ALEXNET_LAYERS",
@@ -329,14 +329,6 @@ def vgg_block(student_fn) -> str:
 # -------------------------------------------------------------- 8.3 3x3 stack vs one conv
 
 
-def _count(value, label: str, name: str) -> int:
-    if value is None:
-        raise Mismatch(f"{label}:\n{name} is None.")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
-        raise Mismatch(f"{label}:\n{name} must be a whole number, got {value!r}.")
-    return int(value)
-
-
 @checker("8.3", "stack_vs_single")
 def stack_vs_single(student_fn) -> str:
     """Check ``student_fn(channels, num_layers, kernel_size) -> (stack, single)`` (weights)."""
@@ -346,13 +338,7 @@ def stack_vs_single(student_fn) -> str:
             f"Case {number} of {len(cases)} (channels={c}, num_layers={layers}, kernel_size={k})"
         )
         got = call(student_fn, c, layers, k, case=label)
-        if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Mismatch(
-                f"{label}:\nexpected a pair (stack_weights, single_weights), got {got!r}."
-            )
-        stack, single = (_count(v, label, n) for v, n in zip(got, ("stack", "single"), strict=True))
+        stack, single = whole_pair(got, case=label, names=("stack_weights", "single_weights"))
         field = 1 + layers * (k - 1)
         stack_ref = sum(
             nn.Conv2d(c, c, k, bias=False, device="meta").weight.numel() for _ in range(layers)

@@ -8,27 +8,15 @@ to spectrograms of synthesised sounds from :mod:`helpers.signals`.
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..signals import chirp, spectrogram
-from .core import Mismatch, call, checker, to_numpy
+from .core import Mismatch, call, checker, to_numpy, whole_number, whole_pair
 
 __all__ = ["conv3d_cost", "rising_tone_filter", "text_cnn_shapes"]
-
-
-def _whole(value, label: str, what: str) -> int:
-    """``value`` as an int, or a Mismatch explaining why it is not a whole number."""
-    if value is None:
-        raise Mismatch(f"{label}:\n{what} is None. Did you forget the `return` statement?")
-    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
-        value = value.item()  # a NumPy or torch scalar
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
-        raise Mismatch(f"{label}:\n{what} is {value!r}; expected a whole number (an int).")
-    return int(value)
 
 
 def _shape(value, label: str, what: str) -> tuple[int, ...]:
@@ -37,7 +25,7 @@ def _shape(value, label: str, what: str) -> tuple[int, ...]:
         raise Mismatch(f"{label}:\n{what} is None. Did you forget the `return` statement?")
     if not isinstance(value, (tuple, list, torch.Size)):
         raise Mismatch(f"{label}:\n{what} is {value!r}; expected a shape, a tuple of ints.")
-    return tuple(_whole(entry, label, f"an entry of {what}") for entry in value)
+    return tuple(whole_number(entry, case=label, name=f"an entry of {what}") for entry in value)
 
 
 # ------------------------------------------------------------------------ 11.1
@@ -104,7 +92,7 @@ def text_cnn_shapes(student_fn) -> str:
             elif len(have) == 3 and have[0] != batch:
                 message += "\nHint: the batch size does not change in a convolution."
             raise Mismatch(message)
-        n_features = _whole(n_features, label, "n_features")
+        n_features = whole_number(n_features, case=label, name="n_features")
         if n_features != features:
             message = f"{label}:\nn_features is {n_features}, expected {features}."
             if n_features == sum(s[1] * s[2] for s in expected):
@@ -252,12 +240,7 @@ def conv3d_cost(student_fn) -> str:
         outputs = c_out * out[2] * out[3] * out[4]
         weights = c_out * shape[0] * kd * kh * kw
         params, macs = weights + c_out, outputs * shape[0] * kd * kh * kw
-        if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Mismatch(f"{label}:\nexpected a pair (params, macs), got {got!r}.")
-        got_params = _whole(got[0], label, "params")
-        got_macs = _whole(got[1], label, "macs")
+        got_params, got_macs = whole_pair(got, case=label, names=("params", "macs"))
         if (got_params, got_macs) == (params, macs):
             continue
         if (got_params, got_macs) == (macs, params):

@@ -22,6 +22,7 @@ below) and are wrapped with :func:`checker`::
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ import numpy as np
 
 __all__ = [
     "expect_module",
+    "whole_number",
+    "whole_pair",
     "run_module",
     "Mismatch",
     "NotAttempted",
@@ -136,6 +139,39 @@ def call(fn, *args, case: str):
         ) from error
     except Exception as error:
         raise Mismatch(f"{case}:\nyour function raised {type(error).__name__}: {error}") from error
+
+
+def whole_number(value, *, case: str, name: str | None = None) -> int:
+    """``value`` as an int (NumPy and torch scalars too), or a :class:`Mismatch` saying why not.
+
+    ``name``: what the value is ("params"); ``None`` for the function's whole result.
+    """
+    subject = f"your function returned {value!r}" if name is None else f"{name} is {value!r}"
+    if value is None:
+        raise Mismatch(f"{case}:\n{subject}. Did you forget the `return` statement?")
+    if hasattr(value, "item"):
+        try:
+            value = value.item()  # a NumPy or torch scalar (or one-element array)
+        except (ValueError, RuntimeError):
+            pass  # several elements: refused below
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise Mismatch(f"{case}:\n{subject}; expected a whole number (an int).")
+    if value != int(value):
+        raise Mismatch(
+            f"{case}:\n{subject}, which is not a whole number. Sizes and counts are "
+            "integers: use floor division // where the formula divides."
+        )
+    return int(value)
+
+
+def whole_pair(got, *, case: str, names: tuple[str, str]) -> tuple[int, int]:
+    """A returned pair of whole numbers, e.g. ``(params, macs)``, or a :class:`Mismatch`."""
+    if got is None:
+        raise Mismatch(f"{case}:\nyou returned None. Did you forget the `return` statement?")
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Mismatch(f"{case}:\nexpected a pair ({names[0]}, {names[1]}), got {got!r}.")
+    first, second = (whole_number(v, case=case, name=n) for v, n in zip(got, names, strict=True))
+    return first, second
 
 
 def expect_module(value, *, case: str, advice: str = ""):

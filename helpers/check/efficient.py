@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Mismatch, call, checker, expect_module, run_module
+from .core import Mismatch, call, checker, expect_module, run_module, whole_number, whole_pair
 
 __all__ = [
     "basic_block",
@@ -155,12 +154,6 @@ def _match(
 def _bn(t: torch.Tensor) -> torch.Tensor:
     """BatchNorm in train mode with gamma = 1, beta = 0 (what the checked modules use)."""
     return F.batch_norm(t, None, None, training=True, eps=1e-5)
-
-
-def _whole(value, label: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
-        raise Mismatch(f"{label}:\n{name} must be a whole number, got {value!r}.")
-    return int(value)
 
 
 def _costs(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
@@ -388,7 +381,7 @@ def inception_cost(student_fn) -> str:
             )
         expected = _inception_reference(*case)
         for key in keys:
-            mine, right = _whole(got[key], label, key), expected[key]
+            mine, right = whole_number(got[key], case=label, name=key), expected[key]
             if mine != right:
                 raise Mismatch(
                     f"{label}:\n{key}: got {mine:,}, expected {right:,}.\n"
@@ -653,11 +646,7 @@ def separable_cost(student_fn) -> str:
             f"h={h}, w={w}, stride={stride})"
         )
         got = call(student_fn, *case, case=label)
-        if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Mismatch(f"{label}:\nexpected a pair (params, macs), got {got!r}.")
-        mine = tuple(_whole(v, label, n) for v, n in zip(got, ("params", "macs"), strict=True))
+        mine = whole_pair(got, case=label, names=("params", "macs"))
         params, macs, depthwise_macs, positions = _separable_reference(*case)
         if mine != (params, macs):
             hint = _separable_hint(mine, (params, macs), case, depthwise_macs, positions)

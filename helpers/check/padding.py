@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Mismatch, call, checker
+from .core import Mismatch, call, checker, whole_number, whole_pair
 
 __all__ = [
     "CLAIMS",
@@ -60,22 +60,6 @@ def _macs(conv: nn.Conv2d, shape: tuple[int, int, int]) -> int:
     )
     per_output = conv.in_channels // conv.groups * kernel.numel()
     return conv.out_channels * plane[0, 0].numel() * per_output
-
-
-def _whole(value, label: str, what: str = "your function") -> int:
-    """``value`` as an int, or a Mismatch explaining why it is not a whole number."""
-    if value is None:
-        raise Mismatch(f"{label}:\n{what} returned None. Did you forget the `return` statement?")
-    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
-        value = value.item()  # a NumPy or torch scalar
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise Mismatch(f"{label}:\n{what} returned {value!r}; expected a whole number (an int).")
-    if value != int(value):
-        raise Mismatch(
-            f"{label}:\n{what} returned {value!r}, which is not a whole number. Sizes and "
-            "counts are integers: use floor division // where the formula divides."
-        )
-    return int(value)
 
 
 # ------------------------------------------------------------------------ 2.1
@@ -140,7 +124,7 @@ def conv_output_size(student_fn) -> str:
         names = ["n", "kernel_size", "stride", "padding", "dilation"]
         shown = ", ".join(f"{name}={v}" for name, v in zip(names, args, strict=False))
         label = f"Case {number} of {len(cases)}: conv_output_size({shown})"
-        got = _whole(call(student_fn, *args, case=label), label)
+        got = whole_number(call(student_fn, *args, case=label), case=label)
         expected = _torch_size(n, k, s, p, d)
         if got == expected:
             continue
@@ -186,7 +170,7 @@ def same_padding(student_fn) -> str:
                     "between the two sides. Return None. (PyTorch's padding='same' then puts "
                     "the extra zero at the end.)"
                 )
-            p = _whole(got, label)
+            p = whole_number(got, case=label)
             out = _torch_size(16, k, 1, p, d) if 16 + 2 * p >= span else None
             raise Mismatch(
                 f"{label}:\ngot {p}, but with padding {p} an input of 16 gives an output of "
@@ -198,7 +182,7 @@ def same_padding(student_fn) -> str:
                 f"{label}:\nyou returned None, but padding {expected} on each side keeps the size "
                 f"(d*(k-1) = {d * (k - 1)} is even)."
             )
-        p = _whole(got, label)
+        p = whole_number(got, case=label)
         if p == expected:
             continue
         message = f"{label}:\ngot {p}, expected {expected}."
@@ -320,12 +304,7 @@ def conv2d_cost(student_fn) -> str:
         got = call(student_fn, *args, case=label)
         conv = _conv(shape[0], c_out, k, s, p, d, g, bias)
         params, macs = _params(conv), _macs(conv, shape)
-        if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Mismatch(f"{label}:\nexpected a pair (params, macs), got {got!r}.")
-        got_params = _whole(got[0], label, "params")
-        got_macs = _whole(got[1], label, "macs")
+        got_params, got_macs = whole_pair(got, case=label, names=("params", "macs"))
         if (got_params, got_macs) == (params, macs):
             continue
         c_in = shape[0]
@@ -416,7 +395,7 @@ def bottleneck_costs(student_fn) -> str:
                 f"got {got!r}."
             )
         for key, right in expected.items():
-            mine = _whole(got[key], label, key)
+            mine = whole_number(got[key], case=label, name=key)
             if mine == right:
                 continue
             message = f"{label}:\n{key}: got {mine:,}, expected {right:,}."
@@ -540,7 +519,7 @@ def spot_the_mistakes(student_fn) -> str:
         value = got[key]
         label = f"claim {key}"
         try:
-            value = _whole(value, label, "your value")
+            value = whole_number(value, case=label, name="your value")
         except Mismatch as error:
             problems.append(str(error).replace(":\n", ": "))
             continue
