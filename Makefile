@@ -13,11 +13,12 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # containers often r
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab test test-fast nbval lint format release release-check execute benchmark benchmark-conv slides clean
+.PHONY: help setup lab test test-fast test-portable nbval lint format release release-check execute benchmark benchmark-conv slides clean
 
 help:
 	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
 	@echo "make test       set up (first time) and run every test, nbval included"
+	@echo "make test-portable   strict nbval of solutions/ with other CPU kernels and thread counts"
 	@echo "make release    regenerate notebooks/ from solutions/ (never overwrites your work)"
 	@echo "make execute NB=01_convolution   re-run one solution notebook in place, then release it"
 	@echo "make benchmark  time every notebook (both editions)"
@@ -44,6 +45,11 @@ test: $(STAMP) $(SLIDE_ASSETS) release-check lint
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+# Stored outputs must reproduce on other CPUs: the same strict nbval with other kernels (no SIMD,
+# AVX2) and thread counts (scripts/test_portable.py says how). NB=... limits it to some notebooks.
+test-portable: $(STAMP)
+	$(BIN)/python scripts/test_portable.py $(or $(NB),solutions)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider $(NOTEBOOK_DIRS) $(NBVAL)
