@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from checker_contract import contract_tests
 
@@ -46,7 +48,18 @@ def fraction(images, shift, k, shifted=None, pool=max_pool2d, count_all=False):
     shifted = shift_right(images, shift) if shifted is None else shifted
     a, b = pool(images[:, None], k), pool(shifted[:, None], k)
     where = np.ones(a.shape, bool) if count_all else (a != 0) | (b != 0)
+    if not where.any():  # blank images: nothing changed
+        return 1.0
     return float(np.mean(a[where] == b[where]))
+
+
+def fraction_nan_when_blank(images, shift, k):
+    shifted = shift_right(images, shift)
+    a, b = max_pool2d(images[:, None], k), max_pool2d(shifted[:, None], k)
+    where = (a != 0) | (b != 0)
+    with warnings.catch_warnings():  # numpy warns about the mean of an empty slice
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.mean(a[where] == b[where]))  # nan for blank images
 
 
 def shift_with_negative_zero_bug(images, shift, k):
@@ -128,6 +141,7 @@ CASES = {
         fraction,
         {
             "percentage": (lambda im, s, k: 100 * fraction(im, s, k), ["not a percentage"]),
+            "nan for blank images": (fraction_nan_when_blank, ["no position has ink", "1.0"]),
             "changed fraction": (lambda im, s, k: 1 - fraction(im, s, k), ["*changed*"]),
             "np.roll": (
                 lambda im, s, k: fraction(im, s, k, np.roll(im, s, axis=2)),

@@ -42,6 +42,7 @@ from .padding import (
 )
 from .pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
 from .receptive import dense_field_network, receptive_field_size
+from .stacking import stack_shapes  # noqa: F401  (Exercise 1.6)
 from .visualize import gradient_ascent, gram_matrix, saliency_map, style_loss
 from .welcome import conv_parameters
 

@@ -9,13 +9,23 @@ only), parameters counted from the modules and MACs from
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import Mismatch, call, checker, expect_module, run_module, whole_pair
+from .core import (
+    Mismatch,
+    as_items,
+    call,
+    checker,
+    expect_module,
+    forgot_return,
+    run_module,
+    whole_number,
+    whole_pair,
+    whole_shape,
+)
 
 __all__ = [
     "ALEXNET_LAYERS",
@@ -206,16 +216,15 @@ def _as_row(row, label: str, index: int):
             "(output_shape, params, macs)."
         )
     shape, params, macs = row
-    try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError) as error:
+    items = as_items(shape)
+    if items is None or len(items) == 0:
         raise Mismatch(
             f"{label}:\nrow {index}: the output shape {shape!r} must be a tuple of ints."
-        ) from error
-    for name, value in (("params", params), ("macs", macs)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
-            raise Mismatch(f"{label}:\nrow {index}: {name} must be a whole number, got {value!r}.")
-    return shape, int(params), int(macs)
+        )
+    shape = whole_shape(shape, case=label, name=f"row {index}: the output shape")
+    params = whole_number(params, case=label, name=f"row {index}: params")
+    macs = whole_number(macs, case=label, name=f"row {index}: macs")
+    return shape, params, macs
 
 
 def _table_hint(spec, got, expected, in_shape) -> str:
@@ -256,7 +265,7 @@ def layer_table(student_fn) -> str:
         label = f"Case {number} of {len(_TABLE_CASES)} ({name}, input_shape={input_shape})"
         got = call(student_fn, [tuple(s) for s in layers], tuple(input_shape), case=label)
         if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+            raise forgot_return(label)
         if not isinstance(got, (list, tuple)):
             raise Mismatch(f"{label}:\nexpected a list of rows, got {type(got).__name__}.")
         expected = _reference_table(layers, input_shape)

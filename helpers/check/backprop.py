@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from ..conv import conv2d
-from .core import Mismatch, call, checker, compare, describe, to_numpy
+from .core import Mismatch, call, checker, compare, describe, forgot_return, to_numpy
 
 __all__ = [
     "centred_difference",
@@ -21,7 +21,7 @@ def _unpack(got, names: tuple[str, ...], shapes: tuple[tuple[int, ...], ...], ca
     """Split a returned tuple into arrays, explaining a wrong count or a swapped order."""
     wanted = ", ".join(names)
     if got is None:
-        raise Mismatch(f"{case}:\nyour function returned None. Did you forget `return {wanted}`?")
+        raise forgot_return(case, statement=f"`return {wanted}`")
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
         kind = f"a {type(got).__name__}"
         if isinstance(got, (tuple, list)):
@@ -208,7 +208,9 @@ def conv2d_backward_naive(student_fn) -> str:
 # --------------------------------------------------------------------- Exercise 6.3
 
 
-def _routed(dout, x, k: int, s: int, *, accumulate: bool, first_only: bool) -> np.ndarray:
+def _routed(
+    dout, x, k: int, s: int, *, accumulate: bool, first_only: bool, last_only: bool = False
+) -> np.ndarray:
     """Loop reference of max-pool backward, with switches that reproduce typical mistakes."""
     dx = np.zeros_like(x)
     n_count, c_count, h_out, w_out = dout.shape
@@ -217,9 +219,13 @@ def _routed(dout, x, k: int, s: int, *, accumulate: bool, first_only: bool) -> n
             for i in range(h_out):
                 for j in range(w_out):
                     window = x[n, c, i * s : i * s + k, j * s : j * s + k]
-                    if first_only:
+                    if first_only or last_only:
                         mask = np.zeros(window.shape, dtype=bool)
-                        mask[np.unravel_index(np.argmax(window), window.shape)] = True
+                        flat = window.ravel()
+                        index = (
+                            np.argmax(flat) if first_only else flat.size - 1 - np.argmax(flat[::-1])
+                        )
+                        mask[np.unravel_index(index, window.shape)] = True
                     else:
                         mask = window == window.max()
                     target = dx[n, c, i * s : i * s + k, j * s : j * s + k]
@@ -285,6 +291,19 @@ def max_pool2d_backward_naive(student_fn) -> str:
                     "windows overlap here: add (+=) each window's gradient into dx; "
                     "assigning (=) overwrites what an earlier window put there.",
                 ),
+                (
+                    _routed(dout, x, k, s, accumulate=True, first_only=False, last_only=True),
+                    "when several positions tie for the maximum, PyTorch gives the gradient "
+                    "to the *first* one (in row-major order, like np.argmax); yours goes to "
+                    "the last one. A running maximum updated with >= moves to later ties: "
+                    "update it only on a strictly larger value (>).",
+                ),
+                (
+                    _routed(dout, x, k, s, accumulate=False, first_only=False, last_only=True),
+                    "two mistakes: on ties PyTorch gives the gradient to the *first* maximum "
+                    "(like np.argmax; yours goes to the last one, update with > not >=), and "
+                    "overlapping windows must add (+=) into dx, not assign (=).",
+                ),
             ],
         )
     return f"{len(cases)} cases (overlapping windows and ties included) match torch autograd."
@@ -342,23 +361,33 @@ def centred_difference(student_fn) -> str:
                 f"{label}:\nwhen your function returned, the array x it was given had "
                 "changed. Put x[i] back after each perturbation (or perturb a copy)."
             )
-        compare(
-            got,
-            grad,
-            case=label,
-            name="your gradient",
-            atol=1e-8,
-            rtol=1e-7,
-            shape_hints=[((x.size,), "return the gradient with the shape of x (reshape).")],
-            known_mistakes=[
-                (2 * grad, "divide by 2h: the two points x + h and x - h are 2h apart."),
-                (
-                    _one_sided(f, x, 1e-5),
-                    "that is a one-sided difference (f(x + h) - f(x)) / h, accurate to O(h) "
-                    "only. Use the centred difference (f(x + h) - f(x - h)) / (2h): O(h**2).",
-                ),
-            ],
-        )
+        try:
+            compare(
+                got,
+                grad,
+                case=label,
+                name="your gradient",
+                atol=1e-8,
+                rtol=1e-7,
+                float32_tolerance=False,  # centred differences need float64's digits
+                shape_hints=[((x.size,), "return the gradient with the shape of x (reshape).")],
+                known_mistakes=[
+                    (2 * grad, "divide by 2h: the two points x + h and x - h are 2h apart."),
+                    (
+                        _one_sided(f, x, 1e-5),
+                        "that is a one-sided difference (f(x + h) - f(x)) / h, accurate to O(h) "
+                        "only. Use the centred difference (f(x + h) - f(x - h)) / (2h): O(h**2).",
+                    ),
+                ],
+            )
+        except Mismatch as error:
+            array = to_numpy(got, case=label, name="your gradient")
+            if np.issubdtype(array.dtype, np.floating) and array.dtype.itemsize < 8:
+                raise Mismatch(
+                    f"{error}\nHint: your gradient is {array.dtype}, which keeps about 7 "
+                    "digits; a centred difference with a small h needs float64 (keep x's dtype)."
+                ) from error
+            raise
     return f"{len(cases)} functions: your gradients agree with the exact ones to 1e-7."
 
 

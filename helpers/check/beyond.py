@@ -14,18 +14,24 @@ import torch
 import torch.nn.functional as F
 
 from ..signals import chirp, spectrogram
-from .core import Mismatch, call, checker, to_numpy, whole_number, whole_pair
+from .core import (
+    Mismatch,
+    as_items,
+    call,
+    checker,
+    forgot_return,
+    to_numpy,
+    whole_number,
+    whole_pair,
+    whole_shape,
+)
 
 __all__ = ["conv3d_cost", "rising_tone_filter", "text_cnn_shapes"]
 
 
 def _shape(value, label: str, what: str) -> tuple[int, ...]:
-    """``value`` as a tuple of ints (a tuple, list or torch.Size)."""
-    if value is None:
-        raise Mismatch(f"{label}:\n{what} is None. Did you forget the `return` statement?")
-    if not isinstance(value, (tuple, list, torch.Size)):
-        raise Mismatch(f"{label}:\n{what} is {value!r}; expected a shape, a tuple of ints.")
-    return tuple(whole_number(entry, case=label, name=f"an entry of {what}") for entry in value)
+    """``value`` as a tuple of ints (a tuple, list, torch.Size, 1-D array or tensor)."""
+    return whole_shape(value, case=label, name=what)
 
 
 # ------------------------------------------------------------------------ 11.1
@@ -61,14 +67,17 @@ def text_cnn_shapes(student_fn) -> str:
         features = sum(c for c, _ in branches)
         got = call(student_fn, batch, length, embed, [tuple(b) for b in branches], case=label)
         if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+            raise forgot_return(label)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Mismatch(f"{label}:\nexpected a pair (shapes, n_features), got {got!r}.")
-        shapes, n_features = got
-        if not isinstance(shapes, (tuple, list)) or len(shapes) != len(branches):
+        returned, n_features = got
+        shapes = as_items(returned)
+        if getattr(returned, "ndim", None) == 2:  # one row per branch: an array or tensor
+            shapes = list(returned)
+        if shapes is None or len(shapes) != len(branches):
             raise Mismatch(
                 f"{label}:\nshapes must be a list with one shape per branch "
-                f"({len(branches)}), got {shapes!r}."
+                f"({len(branches)}), got {returned!r}."
             )
         for index, ((c, k), want, have) in enumerate(
             zip(branches, expected, shapes, strict=True), start=1
@@ -266,5 +275,10 @@ def conv3d_cost(student_fn) -> str:
             )
         elif got_macs == macs + outputs:
             message += "\nHint: adding the bias is not a multiply-accumulate; leave it out."
+        elif got_macs in (2 * macs, 2 * macs + outputs):
+            message += (
+                "\nHint: that is the FLOP count (a multiply and an add per term); MACs are "
+                "half of it."
+            )
         raise Mismatch(message)
     return f"{len(_COST_CASES)} cases match nn.Conv3d (C3D, an I3D stem, a CT volume, (2+1)D)."

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe
+from .core import Mismatch, call, checker, compare, describe, to_numpy, tolerances
 
 __all__ = ["combined_kernel", "conv1d_naive", "conv2d_multi", "conv2d_single", "conv_full"]
 
@@ -174,6 +174,17 @@ def conv_full(student_fn) -> str:
     return f"{len(cases)} cases match, and conv_full(a, k) == conv_full(k, a)."
 
 
+def _distinct(mistakes, expected: np.ndarray) -> list:
+    """The mistakes whose result differs from the right one and from the mistakes before it
+    (a 1-row kernel flipped along its rows is not flipped at all)."""
+    kept = []
+    for array, hint in mistakes:
+        seen = [expected, *(a for a, _ in kept)]
+        if not any(a.shape == array.shape and np.allclose(a, array) for a in seen):
+            kept.append((array, hint))
+    return kept
+
+
 @checker("1.5", "combined_kernel")
 def combined_kernel(student_fn) -> str:
     """Check ``student_fn(k1, k2)``: one kernel equal to cross-correlating with k1 then k2."""
@@ -184,6 +195,29 @@ def combined_kernel(student_fn) -> str:
         label = f"Case {number} of {len(pairs)} ({describe(k1=k1, k2=k2)})"
         got = call(student_fn, k1, k2, case=label)
         expected = _full_true_conv(k1, k2)
+        mistakes = [
+            (
+                _full_true_conv(k1, k2[::-1, ::-1].copy()),
+                "combine the kernels "
+                "with a true (flipped) full convolution, not a cross-correlation: the kernel "
+                "k2 was not flipped.",
+            ),
+            (
+                _full_true_conv(k1, k2[:, ::-1].copy()),  # = cross-correlation with k2[::-1]
+                "k2 was flipped along one axis only (upside down, k2[::-1], but not left to "
+                "right): a true convolution rotates it by 180°, k2[::-1, ::-1].",
+            ),
+            (
+                _full_true_conv(k1, k2[::-1].copy()),  # = cross-correlation with k2[:, ::-1]
+                "k2 was flipped along one axis only (left to right, k2[:, ::-1], but not "
+                "upside down): a true convolution rotates it by 180°, k2[::-1, ::-1].",
+            ),
+            (
+                expected[::-1, ::-1],
+                "your kernel is rotated by 180°: both kernels were flipped (or the result "
+                "was). Only k2 is flipped when combining: K = k1 * k2, a true full convolution.",
+            ),
+        ]
         compare(
             got,
             expected,
@@ -196,17 +230,13 @@ def combined_kernel(student_fn) -> str:
                     "size k1 + k2 - 1.",
                 )
             ],
-            known_mistakes=[
-                (
-                    _full_true_conv(k1, k2[::-1, ::-1].copy()),
-                    "combine the kernels "
-                    "with a true (flipped) full convolution, not a cross-correlation.",
-                )
-            ],
+            known_mistakes=[(m, hint) for m, hint in _distinct(mistakes, expected)],
         )
         x = rng.standard_normal((9, 10))
         two_steps = _torch_conv(_torch_conv(x[None, None], k1[None, None]), k2[None, None])
-        one_step = _torch_conv(x[None, None], np.asarray(got, dtype=np.float64)[None, None])
-        if not np.allclose(two_steps, one_step):
+        kernel = to_numpy(got, case=label)
+        one_step = _torch_conv(x[None, None], kernel.astype(np.float64)[None, None])
+        atol, rtol = tolerances(kernel, two_steps, atol=1e-8, rtol=1e-5)
+        if not np.allclose(two_steps, one_step, atol=atol, rtol=rtol):
             raise Mismatch(f"{label}: conv(conv(x, k1), k2) != conv(x, your kernel).")
     return f"{len(pairs)} cases: conv(conv(x, k1), k2) == conv(x, K) for your K."

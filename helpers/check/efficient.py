@@ -22,7 +22,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Mismatch, call, checker, expect_module, run_module, whole_number, whole_pair
+from .core import (
+    Mismatch,
+    call,
+    checker,
+    expect_module,
+    forgot_return,
+    run_module,
+    whole_number,
+    whole_pair,
+)
 
 __all__ = [
     "basic_block",
@@ -39,12 +48,19 @@ _MAX_ASSIGNMENTS = 720
 # ------------------------------------------------------------------ shared machinery
 
 
-def _build(cls, args: tuple, label: str) -> nn.Module:
-    """``cls(*args)``, which must be an ``nn.Module``."""
+def _build(cls, args: tuple, label: str, *, example: str) -> nn.Module:
+    """``cls(*args)``, which must be an ``nn.Module``; ``example``: how to pass the class."""
+    if isinstance(cls, nn.Module):
+        name = type(cls).__name__
+        raise Mismatch(
+            f"{label}:\nyou passed a module already built (an instance of {name}); pass the "
+            f"class itself, so that the check can build it with each case's arguments: "
+            f"{example}({name}), not {example}({name}(...))."
+        )
     return expect_module(
         call(cls, *args, case=label),
         case=label,
-        advice="Pass the class itself, e.g. check.basic_block(BasicBlock).",
+        advice=f"Pass the class itself, e.g. {example}(YourClass).",
     )
 
 
@@ -248,7 +264,7 @@ def inception_module(student_cls) -> str:
             f"Case {number} of {len(_INCEPTION_CASES)} (in_channels={c_in}, c1={c1}, "
             f"c3_reduce={c3r}, c3={c3}, c5_reduce={c5r}, c5={c5}, pool_proj={pp})"
         )
-        module = _build(student_cls, args, label)
+        module = _build(student_cls, args, label, example="check.inception_module")
         x = torch.randn(2, c_in, h, w, generator=generator)
         _run(module, x, label, _inception_error_hint)  # materialises lazy layers
         _reset(module, seed=910 + number)
@@ -373,7 +389,7 @@ def inception_cost(student_fn) -> str:
         label = f"Case {number} of {len(_COST_CASES)} ({described})"
         got = call(student_fn, *case, case=label)
         if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+            raise forgot_return(label)
         if not isinstance(got, dict) or set(got) != set(keys):
             raise Mismatch(
                 f"{label}:\nexpected a dict with the keys 'out_channels', 'weights' and "
@@ -468,7 +484,8 @@ def _check_block(student_cls, cases, reference_cls, functional, *, name, stride_
             f"Case {number} of {len(cases)} ({name}(in_channels={c_in}, {second}={width}, "
             f"stride={stride}))"
         )
-        block = _build(student_cls, (c_in, width, stride), label)
+        example = "check.basic_block" if name == "BasicBlock" else "check.bottleneck_block"
+        block = _build(student_cls, (c_in, width, stride), label, example=example)
         x = torch.randn(3, c_in, h, w, generator=generator)
         _run(block, x, label, _block_error_hint)  # materialises lazy layers
         _reset(block, seed=930 + number)

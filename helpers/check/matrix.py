@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe, to_numpy
+from .core import Mismatch, call, checker, compare, describe, show_pair, to_numpy, tolerances
 
 __all__ = ["conv_matrix_naive", "conv_transpose_zeros", "im2col_naive", "matrix_4x9"]
 
@@ -51,17 +51,19 @@ def _compare_matrix(got, expected: np.ndarray, *, case: str, name: str, **hints)
         return
     if not np.all(np.isfinite(array)):
         raise Mismatch(f"{case}:\n{name} contains NaN or infinity.")
-    if np.allclose(array, expected, atol=1e-6, rtol=1e-5):
+    atol, rtol = tolerances(array, expected, atol=1e-6, rtol=1e-5)
+    if np.allclose(array, expected, atol=atol, rtol=rtol):
         return
     for mistake, hint in hints.get("known_mistakes", ()):
-        if np.allclose(array, mistake, atol=1e-6, rtol=1e-5):
+        if np.allclose(array, mistake, atol=atol, rtol=rtol):
             raise Mismatch(f"{case}:\nthe values are wrong. Hint: {hint}")
-    wrong = ~np.isclose(array, expected, atol=1e-6, rtol=1e-5)
-    row, col = np.unravel_index(int(np.argmax(np.abs(array - expected))), array.shape)
+    wrong = ~np.isclose(array, expected, atol=atol, rtol=rtol)
+    error = np.abs(array.astype(np.float64) - expected)
+    row, col = np.unravel_index(int(np.argmax(error)), array.shape)
+    got_value, expected_value = show_pair(array[row, col], expected[row, col])
     raise Mismatch(
         f"{case}:\n{int(wrong.sum())} of {expected.size} values are wrong. The largest error is "
-        f"at row {row}, column {col}: got {float(array[row, col]):.6g}, expected "
-        f"{float(expected[row, col]):.6g}."
+        f"at row {row}, column {col}: got {got_value}, expected {expected_value}."
     )
 
 
@@ -238,7 +240,11 @@ def conv_transpose_zeros(student_fn) -> str:
     # the transpose relation itself, on the last case
     m = _reference_matrix(w, full, stride)
     got = to_numpy(call(student_fn, z, w, stride, case="Transpose check"), case="Transpose check")
-    if not np.allclose(m.T @ z.ravel(), got.ravel()):
+    transposed = m.T @ z.ravel()
+    atol, rtol = tolerances(got, transposed, atol=1e-8, rtol=1e-5)
+    if got.shape != expected.shape or not np.allclose(
+        transposed, got.ravel(), atol=atol, rtol=rtol
+    ):
         raise Mismatch("Transpose check: your result differs from M.T @ z.ravel().")
     return (
         f"{len(cases)} cases match F.conv_transpose2d, and your result equals M.T @ z: "

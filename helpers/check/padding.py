@@ -11,13 +11,24 @@ nothing.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Mismatch, call, checker, whole_number, whole_pair
+from .core import (
+    Mismatch,
+    as_items,
+    call,
+    checker,
+    forgot_return,
+    plain_number,
+    whole_number,
+    whole_pair,
+    whole_shape,
+)
 
 __all__ = [
     "CLAIMS",
@@ -144,6 +155,33 @@ def conv_output_size(student_fn) -> str:
 # ------------------------------------------------------------------------ 2.2
 
 
+def _impossible(got, label: str, k: int, d: int, span: int) -> None:
+    """Explain an answer other than None for a case that no symmetric padding solves."""
+    value = plain_number(got)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+        if value != int(value):
+            raise Mismatch(
+                f"{label}:\ngot {got!r}. No whole number of zeros works here: the kernel "
+                f"spans d*(k-1) + 1 = {span} positions, so 'same' needs d*(k-1) = "
+                f"{d * (k - 1)} zeros in total, an odd number, which cannot be split evenly "
+                "between the two sides. Return None. (PyTorch's padding='same' then puts "
+                "the extra zero at the end.)"
+            )
+        p = int(value)
+        if p >= 0:
+            out = 16 + 2 * p - span + 1  # as F.conv1d gives (no tensor of a huge padding)
+            raise Mismatch(
+                f"{label}:\ngot {p}, but with padding {p} an input of 16 gives an output of "
+                f"{out}, not 16. d*(k-1) = {d * (k - 1)} is odd, so no symmetric padding keeps "
+                "the size: return None."
+            )
+    raise Mismatch(
+        f"{label}:\ngot {got!r}. d*(k-1) = {d * (k - 1)} is odd, so no symmetric padding "
+        "keeps the size: impossible cases return None itself, not a marker value such as "
+        "-1, NaN, False or 0."
+    )
+
+
 @checker("2.2", "same_padding")
 def same_padding(student_fn) -> str:
     """Check ``student_fn(kernel_size, dilation) -> int | None`` (NNDL exercise 5-8)."""
@@ -162,21 +200,7 @@ def same_padding(student_fn) -> str:
         if expected is None:
             if got is None:
                 continue
-            if isinstance(got, numbers.Real) and got != int(got):
-                raise Mismatch(
-                    f"{label}:\ngot {got!r}. No whole number of zeros works here: the kernel "
-                    f"spans d*(k-1) + 1 = {span} positions, so 'same' needs d*(k-1) = "
-                    f"{d * (k - 1)} zeros in total, an odd number, which cannot be split evenly "
-                    "between the two sides. Return None. (PyTorch's padding='same' then puts "
-                    "the extra zero at the end.)"
-                )
-            p = whole_number(got, case=label)
-            out = _torch_size(16, k, 1, p, d) if 16 + 2 * p >= span else None
-            raise Mismatch(
-                f"{label}:\ngot {p}, but with padding {p} an input of 16 gives an output of "
-                f"{out}, not 16. d*(k-1) = {d * (k - 1)} is odd, so no symmetric padding keeps "
-                "the size: return None."
-            )
+            _impossible(got, label, k, d, span)
         if got is None:
             raise Mismatch(
                 f"{label}:\nyou returned None, but padding {expected} on each side keeps the size "
@@ -234,6 +258,13 @@ _STACKS = [
 ]
 
 
+def _shape_list(got) -> list | None:
+    """The rows of a returned list of shapes (a list, a tuple or a 2-D array or tensor)."""
+    if getattr(got, "ndim", None) == 2 and hasattr(got, "tolist"):
+        return list(got.tolist())
+    return as_items(got)
+
+
 @checker("2.3", "predict_shapes")
 def predict_shapes(student_fn) -> str:
     """Check ``student_fn(input_shape, layers) -> [(C, H, W), ...]`` for stacks of Conv2d."""
@@ -242,18 +273,19 @@ def predict_shapes(student_fn) -> str:
         got = call(student_fn, shape, [dict(layer) for layer in layers], case=label)
         expected = _stack_shapes(shape, layers)
         if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if isinstance(got, tuple) and len(got) == 3 and all(isinstance(v, int) for v in got):
+            raise forgot_return(label)
+        items = _shape_list(got)
+        if items is None:
+            raise Mismatch(f"{label}:\nexpected a list of (C, H, W) tuples, got {got!r}.")
+        if len(items) == 3 and all(as_items(v) is None for v in items):
             raise Mismatch(
-                f"{label}:\nyou returned one shape, {got}; return a list with the shape "
-                f"after *each* of the {len(layers)} layers."
+                f"{label}:\nyou returned one shape, {got}; return a list of (C, H, W) "
+                f"shapes, one after *each* of the {len(layers)} layers."
             )
-        try:
-            got = [tuple(int(v) for v in s) for s in got]
-        except (TypeError, ValueError) as error:
-            raise Mismatch(
-                f"{label}:\nexpected a list of (C, H, W) tuples, got {got!r}."
-            ) from error
+        got = [
+            whole_shape(v, case=label, name=f"the shape after layer {index}")
+            for index, v in enumerate(items)
+        ]
         if len(got) != len(expected):
             raise Mismatch(
                 f"{label}:\nyou returned {len(got)} shapes, expected {len(expected)} (one per "
@@ -376,7 +408,7 @@ def bottleneck_costs(student_fn) -> str:
         args = (h, w, c_in, c_out, k) if c_mid is None else (h, w, c_in, c_out, k, c_mid)
         got = call(student_fn, *args, case=label)
         if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
+            raise forgot_return(label)
         block = _block(c_in, c_out, k, c_mid)
         layer_macs = [_macs(conv, (conv.in_channels, h, w)) for conv in block]
         expected = {
@@ -399,7 +431,15 @@ def bottleneck_costs(student_fn) -> str:
             if mine == right:
                 continue
             message = f"{label}:\n{key}: got {mine:,}, expected {right:,}."
-            if key == "activations" and mine == c_out * h * w and c_mid is not None:
+            if key == "activations" and mine in (
+                right + c_in * h * w,
+                c_in * h * w + c_out * h * w,
+            ):
+                message += (
+                    "\nHint: count the outputs of the layers only; the input x is not an "
+                    "activation of this block."
+                )
+            elif key == "activations" and mine == c_out * h * w and c_mid is not None:
                 message += (
                     f"\nHint: the {c_mid}-channel map between the two layers must be stored "
                     "too (that is the 'space' the 1x1 layer costs)."
@@ -410,10 +450,17 @@ def bottleneck_costs(student_fn) -> str:
                 message += "\nHint: these layers have no biases (bias=False); count weights only."
             elif key == "macs" and mine == right * 2:
                 message += "\nHint: that is FLOPs; MACs are half of it."
+            elif key == "activations":
+                message += (
+                    "\nHint: same padding keeps h x w, so each layer outputs C_out * h * w "
+                    "values; add them over the layers of the block."
+                )
+            elif key == "params":
+                message += "\nHint: each layer has C_out * C_in * k * k weights (no biases)."
             else:
                 message += (
                     "\nHint: same padding keeps h x w, so each layer's MACs are "
-                    "h * w * C_out * C_in * k * k; its weights are C_out * C_in * k * k."
+                    "h * w * C_out * C_in * k * k."
                 )
             raise Mismatch(message)
     return f"{len(cases)} blocks match the parameters, MACs and outputs of nn.Conv2d layers."
@@ -501,7 +548,7 @@ def spot_the_mistakes(student_fn) -> str:
     """Check ``student_fn() -> {claim: corrected value}`` for the claims in ``CLAIMS``."""
     got = call(student_fn, case="Calling spot_the_mistakes()")
     if got is None:
-        raise Mismatch("spot_the_mistakes() returned None. Did you forget the `return` statement?")
+        raise forgot_return(None, "spot_the_mistakes() returned None")
     if not isinstance(got, dict):
         raise Mismatch(f"expected a dict such as {{'a': 5, 'b': ...}}, got a {type(got).__name__}.")
     answers = _claim_answers()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe
+from .core import Mismatch, call, checker, compare, describe, real_number, show_pair
 
 __all__ = ["avg_pool2d_conv", "max_pool2d_naive", "unchanged_fraction"]
 
@@ -137,7 +135,20 @@ def avg_pool2d_conv(student_fn) -> str:
                 "that is max pooling; this exercise wants the average of each window.",
             ),
             (expected.transpose(0, 1, 3, 2), "height and width are swapped (transposed)."),
+            (
+                _torch_pool(F.avg_pool2d, x, k, 1),
+                "that is the average over every window at stride 1: pass stride=stride to "
+                "conv2d (its default is 1).",
+            ),
         ]
+        for padding in range(1, k):
+            mistakes.append(
+                (
+                    _padded_average(x, k, s, padding),
+                    f"you padded the input (padding={padding}); average pooling here has no "
+                    "padding: the output is floor((H - k) / stride) + 1 high.",
+                )
+            )
         n, c, h, w = x.shape
         shape_hints = [
             (
@@ -155,6 +166,13 @@ def avg_pool2d_conv(student_fn) -> str:
             known_mistakes=[m for m in mistakes if not _same(m[0], expected)],
         )
     return f"{len(cases)} cases match torch.nn.functional.avg_pool2d."
+
+
+def _padded_average(x: np.ndarray, k: int, s: int, padding: int) -> np.ndarray:
+    """Average pooling of x zero-padded by ``padding`` (zeros counted): a typical mistake."""
+    c = x.shape[1]
+    weight = torch.full((c, 1, k, k), 1.0 / (k * k), dtype=torch.float64)
+    return F.conv2d(torch.from_numpy(x), weight, stride=s, padding=padding, groups=c).numpy()
 
 
 _SHIFT_ZERO = (
@@ -175,6 +193,8 @@ def _fraction(images: np.ndarray, shifted: np.ndarray, k: int, *, count_all=Fals
     a = pool(torch.from_numpy(images[:, None]), k).numpy()
     b = pool(torch.from_numpy(shifted[:, None]), k).numpy()
     where = np.ones(a.shape, dtype=bool) if count_all else (a != 0) | (b != 0)
+    if not where.any():  # no ink anywhere: nothing changed (np.mean of nothing would be nan)
+        return 1.0
     return float(np.mean(a[where] == b[where]))
 
 
@@ -200,9 +220,20 @@ def unchanged_fraction(student_fn) -> str:
     output is non-zero.
     """
     rng = np.random.default_rng(43)
-    cases = [(1, 2, 12), (2, 2, 12), (1, 1, 12), (3, 4, 16), (0, 2, 12), (2, 3, 15)]
-    for number, (shift, k, size) in enumerate(cases, start=1):
+    # (shift, kernel size, image size, blank): the last case has no ink at all
+    cases = [
+        (1, 2, 12, False),
+        (2, 2, 12, False),
+        (1, 1, 12, False),
+        (3, 4, 16, False),
+        (0, 2, 12, False),
+        (2, 3, 15, False),
+        (1, 2, 12, True),
+    ]
+    for number, (shift, k, size, blank) in enumerate(cases, start=1):
         images = _invariance_images(rng, 6, size)
+        if blank:
+            images = np.zeros_like(images)
         label = (
             f"Case {number} of {len(cases)} ({describe(images=images, shift=shift, kernel_size=k)})"
         )
@@ -212,12 +243,7 @@ def unchanged_fraction(student_fn) -> str:
             if shift == 0:  # the classic x[:, :, :-shift] bug: an empty slice when shift is 0
                 raise Mismatch(f"{error}\nHint: {_SHIFT_ZERO}") from error
             raise
-        if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if hasattr(got, "item") and np.size(got) == 1:
-            got = got.item()
-        if isinstance(got, bool) or not isinstance(got, numbers.Real):
-            raise Mismatch(f"{label}:\nexpected one number (a float), got {type(got).__name__}.")
+        got = real_number(got, case=label)
         shifted = _shift_right(images, shift)
         expected = _fraction(images, shifted, k)
         if np.isclose(got, expected, rtol=0, atol=1e-6):
@@ -258,9 +284,18 @@ def unchanged_fraction(student_fn) -> str:
         ]
         if shift == 0:
             hint = _SHIFT_ZERO
+        if blank:
+            hint = (
+                "no position has ink in these images: nothing changed, so return 1.0 "
+                "(np.mean of an empty array is nan)."
+            )
         for value, text in wrong:
             if not np.isclose(value, expected) and np.isclose(got, value, rtol=0, atol=1e-6):
                 hint = text
                 break
-        raise Mismatch(f"{label}:\ngot {got:.6g}, expected {expected:.6g}.\nHint: {hint}")
-    return f"{len(cases)} cases match the reference measurement (shifts 0 to 3, kernels 1 to 4)."
+        shown, right = show_pair(got, expected)
+        raise Mismatch(f"{label}:\ngot {shown}, expected {right}.\nHint: {hint}")
+    return (
+        f"{len(cases)} cases match the reference measurement (shifts 0 to 3, kernels 1 to 4, "
+        "and blank images)."
+    )

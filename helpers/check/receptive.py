@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
+import copy
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..shapes import field_gradient, receptive_field
-from .core import Mismatch, call, checker, expect_module
+from ..shapes import receptive_field
+from .core import Mismatch, call, checker, expect_module, whole_pair
 
 __all__ = ["dense_field_network", "receptive_field_size"]
 
@@ -37,29 +37,7 @@ def _reference(layers) -> tuple[int, int]:
 
 
 def _as_pair(got, label: str) -> tuple[int, int]:
-    if got is None:
-        raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-    if isinstance(got, numbers.Number) or (isinstance(got, np.ndarray) and got.ndim == 0):
-        raise Mismatch(
-            f"{label}:\nyou returned one number ({got!r}); return a pair (size, stride): the "
-            "field size r and the effective stride S."
-        )
-    try:
-        values = list(got)
-    except TypeError as error:
-        raise Mismatch(
-            f"{label}:\nexpected a pair (size, stride), got a {type(got).__name__}."
-        ) from error
-    if len(values) != 2:
-        raise Mismatch(f"{label}:\nexpected a pair (size, stride), got {len(values)} values.")
-    pair = []
-    for value in values:
-        if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
-            raise Mismatch(f"{label}:\nsize and stride are whole numbers; got {tuple(values)!r}.")
-        pair.append(int(value))
-    return pair[0], pair[1]
+    return whole_pair(got, case=label, names=("size", "stride"))
 
 
 @checker("3.1", "receptive_field_size")
@@ -120,17 +98,100 @@ def receptive_field_size(student_fn) -> str:
     )
 
 
-_ALLOWED = (
-    nn.Conv2d,
-    nn.Sequential,
-    nn.ReLU,
-    nn.LeakyReLU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Identity,
+_ACTIVATION_NAMES = (
+    "ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Tanh Sigmoid Hardtanh "
+    "Hardswish Hardsigmoid Softplus Softsign Tanhshrink Softshrink Hardshrink LogSigmoid "
+    "Threshold Identity"
+).split()
+_ACTIVATIONS = tuple(getattr(nn, name) for name in _ACTIVATION_NAMES if hasattr(nn, name))
+_LAYERS_ADVICE = (
+    "use only nn.Conv2d layers and elementwise activations such as nn.ReLU or nn.ELU "
+    "(in an nn.Sequential, an nn.ModuleList or your own nn.Module)."
 )
+
+
+def _elementwise(module: nn.Module) -> bool:
+    """Whether a parameter-free layer acts on each value on its own: it commutes with a
+    shuffle of the values (an activation does; a pooling or a normalisation does not)."""
+    if any(True for _ in module.parameters()):
+        return False
+    generator = torch.Generator().manual_seed(32)
+    x = torch.randn(2, 4, 5, 5, generator=generator)
+    order = torch.randperm(x.numel(), generator=generator)
+    try:
+        with torch.no_grad():
+            shuffled_first = module(x.flatten()[order].reshape(x.shape))
+            shuffled_after = module(x.clone())
+    except Exception:
+        return False
+    if not isinstance(shuffled_first, torch.Tensor) or not isinstance(shuffled_after, torch.Tensor):
+        return False
+    if shuffled_first.shape != x.shape or shuffled_after.shape != x.shape:
+        return False
+    return bool(torch.equal(shuffled_first.flatten(), shuffled_after.flatten()[order]))
+
+
+def _conv_layers(model: nn.Module, label: str) -> list[nn.Conv2d]:
+    """The convolutions of ``model``; a Mismatch for any layer that is neither a
+    convolution, an elementwise activation nor a container of layers."""
+    convs = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            convs.append(module)
+        elif isinstance(module, _ACTIVATIONS) or any(True for _ in module.children()):
+            continue  # an activation, or a container (nn.Sequential, nn.ModuleList, yours)
+        elif not _elementwise(module):
+            where = f" (at {name!r})" if name else ""
+            raise Mismatch(
+                f"{label}:\nyour network contains a {type(module).__name__}{where}; "
+                + _LAYERS_ADVICE
+            )
+    return convs
+
+
+def _linear_copy(model: nn.Module) -> nn.Module:
+    """A float64 copy of ``model`` with every layer but the convolutions replaced by the
+    identity, weights 1 / fan_in and no biases: its gradient is positive exactly on the
+    receptive field (an activation changes values, not which pixels count)."""
+    linear = copy.deepcopy(model).double()
+    for module in list(linear.modules()):
+        for name, child in list(module.named_children()):
+            if not isinstance(child, nn.Conv2d) and not any(True for _ in child.children()):
+                setattr(module, name, nn.Identity())
+    with torch.no_grad():
+        for conv in linear.modules():
+            if isinstance(conv, nn.Conv2d):
+                conv.weight.fill_(1.0 / conv.weight[0].numel())
+                if conv.bias is not None:
+                    conv.bias.zero_()
+    return linear
+
+
+def _field_support(model: nn.Module, channels: int, size: int, label: str) -> np.ndarray:
+    """The input pixels of a (size x size) image that influence the centre output unit
+    (a boolean map), found by back-propagation through ``_linear_copy``.
+
+    The inputs are positive and vary, so that every path through the convolutions counts
+    (no cancellation, no ReLU at zero), and a max pooling hidden in ``forward`` routes the
+    gradient to different pixels in different channels and inputs, which widens the field.
+    """
+    linear = _linear_copy(model)
+    generator = torch.Generator().manual_seed(33)
+    centre = size // 2
+    support = np.zeros((size, size), dtype=bool)
+    for _ in range(3):
+        x = 0.5 + torch.rand(1, channels, size, size, generator=generator, dtype=torch.float64)
+        x.requires_grad_(True)
+        try:
+            out = linear(x)
+            out[0, :, centre, centre].sum().backward()
+        except Exception as error:
+            raise Mismatch(
+                f"{label}:\nyour network raised {type(error).__name__} on an input of shape "
+                f"(1, {channels}, {size}, {size}): {error}"
+            ) from error
+        support |= (x.grad[0].abs().sum(dim=0) > 0).numpy()
+    return support
 
 
 def fewest_layers(target: int) -> int:
@@ -169,15 +230,7 @@ def dense_field_network(student_fn) -> str:
         label = f"Case {number} of {len(targets)} (target={target}, channels={channels})"
         model = call(student_fn, target, channels, case=label)
         expect_module(model, case=label, advice="Return nn.Sequential(*layers).")
-        convs = []
-        for module in model.modules():
-            if not isinstance(module, _ALLOWED):
-                raise Mismatch(
-                    f"{label}:\nyour network contains a {type(module).__name__}; use only "
-                    "nn.Conv2d layers and activations such as nn.ReLU."
-                )
-            if isinstance(module, nn.Conv2d):
-                convs.append(module)
+        convs = _conv_layers(model, label)
         for conv in convs:
             problem = None
             if conv.in_channels != channels or conv.out_channels != channels:
@@ -199,6 +252,12 @@ def dense_field_network(student_fn) -> str:
             if problem:
                 raise Mismatch(f"{label}:\nthe layer {conv} {problem}")
         size = 2 * sum(c.dilation[0] * (c.kernel_size[0] - 1) for c in convs) + 5
+        if size > 2 * 3 ** (fewest_layers(target) + 1) + 5:  # and too large an image to test
+            raise Mismatch(
+                f"{label}:\nthe convolutions of your network ({_describe(convs)}) span "
+                f"{size // 2 - 1} pixels, far more than the target {target} needs; choose "
+                "each dilation at most the field so far (with 3x3 kernels: 1, 3, 9, ...)."
+            )
         out_size = _output_size(model, channels, size, label)
         if out_size != (size, size):
             raise Mismatch(
@@ -206,31 +265,43 @@ def dense_field_network(student_fn) -> str:
                 f"{out_size[0]}x{out_size[1]}; keep the size with padding='same' (or "
                 "padding = dilation*(k-1)//2) in every convolution."
             )
-        field = receptive_field(model, (1, channels, size, size))
-        if field.size < target:
+        support = _field_support(model, channels, size, label)
+        rows, cols = np.flatnonzero(support.any(axis=1)), np.flatnonzero(support.any(axis=0))
+        extents = [int(v[-1] - v[0] + 1) if v.size else 0 for v in (rows, cols)]
+        field = max(extents)
+        explained = size // 2 - 1  # 1 + sum of d * (k - 1) over the convolutions
+        if field > explained:
+            raise Mismatch(
+                f"{label}:\nthe receptive field of your network is {field} pixels, more than "
+                f"its nn.Conv2d layers ({_describe(convs)}) span: {explained}. Something else "
+                "widens it: a layer used twice, a pooling, or a convolution in forward that "
+                "is not an nn.Conv2d layer. Use each nn.Conv2d once, with elementwise "
+                "activations between them."
+            )
+        if field < target:
             raise Mismatch(
                 f"{label}:\nthe receptive field of your network ({_describe(convs)}) is "
-                f"{field.size} pixels, smaller than the target {target}."
+                f"{field} pixels, smaller than the target {target}."
             )
-        gradient = field_gradient(model, (1, channels, size, size))
-        centre = size // 2
-        box = gradient[centre, centre - field.padding : centre - field.padding + field.size]
-        holes = int(np.sum(box == 0))
+        row = support[size // 2]
+        reached = np.flatnonzero(row)
+        holes = field - int(np.sum(row[reached[0] : reached[-1] + 1])) if reached.size else field
         if holes:
             raise Mismatch(
-                f"{label}:\nyour field ({_describe(convs)}) spans {field.size} pixels, but "
+                f"{label}:\nyour field ({_describe(convs)}) spans {field} pixels, but "
                 f"{holes} of them along a row have no influence on the output: the dilations "
                 "leave gaps (the 'gridding' effect). Choose each dilation at most the field "
                 "so far (with 3x3 kernels: 1, 3, 9, ...)."
             )
         weights = sum(conv.weight.numel() for conv in convs)
-        biases = sum(p.numel() for p in model.parameters()) - weights
+        biases = sum(conv.bias.numel() for conv in convs if conv.bias is not None)
+        others = sum(p.numel() for p in model.parameters()) - weights - biases
         layers = fewest_layers(target)
         fewest = layers * 9 * channels * channels
         if weights > fewest:
             raise Mismatch(
                 f"{label}:\nyour network ({_describe(convs)}) reaches a dense field of "
-                f"{field.size} >= {target} with {weights:,} weights; the fewest possible is "
+                f"{field} >= {target} with {weights:,} weights; the fewest possible is "
                 f"{fewest:,} ({layers} layer{'s' if layers > 1 else ''} of 3x3).\nHint: "
                 "3x3 kernels are the cheapest per pixel of field, and dilations 1, 3, 9, ... "
                 "triple the dense field with every layer."
@@ -239,6 +310,13 @@ def dense_field_network(student_fn) -> str:
             raise Mismatch(
                 f"{label}:\nthe layout is optimal ({_describe(convs)}), but the network also "
                 f"has {biases} biases; use bias=False so that only the weights count."
+            )
+        if others:
+            raise Mismatch(
+                f"{label}:\nthe layout is optimal ({_describe(convs)}), but the network also "
+                f"has {others} parameter{'s' if others != 1 else ''} outside its "
+                "convolutions (an activation with parameters, such as nn.PReLU?); use "
+                "activations without parameters, so that only the weights count."
             )
     return (
         f"{len(targets)} targets: dense fields with the fewest weights (e.g. target 50: "

@@ -45,7 +45,8 @@ def _torch_args(*args):
 @checker("10.3", "gram_matrix")
 def gram_matrix(student_fn) -> str:
     """Check ``student_fn(features)``: ``(C, H, W) -> (C, C)``, ``G = F Fᵀ``, F = (C, H·W)."""
-    shapes = [(1, 2, 2), (3, 4, 5), (5, 3, 3), (8, 6, 2), (2, 7, 7)]
+    # case 1 has C > 1, so that dividing by H·W and by C·H·W give different results
+    shapes = [(3, 4, 5), (1, 2, 2), (5, 3, 3), (8, 6, 2), (2, 7, 7)]
     for number, shape in enumerate(shapes, start=1):
         features = _randn(*shape, seed=100 + number)
         label = f"Case {number} of {len(shapes)} ({describe(features=features.numpy())})"

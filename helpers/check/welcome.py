@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import Mismatch, call, checker
+from .core import Mismatch, call, checker, whole_number
 
 __all__ = ["conv_parameters"]
 
@@ -15,12 +15,8 @@ def conv_parameters(student_fn) -> str:
     cases = [(3, 10, 5), (1, 6, 5), (64, 128, 3), (256, 64, 1), (3, 96, 11)]
     for number, (c_in, c_out, k) in enumerate(cases, start=1):
         label = f"Case {number} of {len(cases)} (c_in={c_in}, c_out={c_out}, k={k})"
-        got = call(student_fn, c_in, c_out, k, case=label)
+        got = whole_number(call(student_fn, c_in, c_out, k, case=label), case=label)
         expected = sum(p.numel() for p in nn.Conv2d(c_in, c_out, k).parameters())
-        if got is None:
-            raise Mismatch(f"{label}:\nyou returned None. Did you forget the `return` statement?")
-        if isinstance(got, bool) or not isinstance(got, (int, float)) or got != int(got):
-            raise Mismatch(f"{label}:\nexpected a whole number, got {got!r}.")
         if got == expected:
             continue
         hint = "each filter has c_in × k × k weights, and there are c_out filters."
