@@ -5,12 +5,15 @@
     from helpers.data import load_mnist, load_image
     x_train, y_train, x_test, y_test = load_mnist()  # x: (N, 28, 28) uint8, y: (N,) int64
     cat = load_image("chelsea")                        # (300, 451, 3) float32 in [0, 1]
+    state = load_weights("lenet5_mnist")               # a trained network's state dict
 
 Every file is checked against ``data/MANIFEST.json`` (size and sha256) before it is read, so a
 missing, truncated or modified file raises :class:`DataFileError` with the way to fix it,
 instead of giving wrong numbers. The datasets are stratified subsets of MNIST (10 000 train /
 2 000 test) and Fashion-MNIST (5 000 / 1 000), made by ``scripts/make_datasets.py``; see
 ``data/README.md`` for their provenance and ``data/LICENSES.md`` for their licences.
+The trained weights in ``data/weights/`` are made by ``scripts/make_weights.py`` (a fixed
+seed and the recipes of :mod:`helpers.models.trained`) and read by :func:`load_weights`.
 
 The folder is ``data/`` next to the ``helpers`` package (:data:`DATA_DIR`); set the environment
 variable ``CNN_COURSE_DATA`` to use another copy of it.
@@ -37,9 +40,11 @@ __all__ = [
     "data_dir",
     "data_status",
     "list_images",
+    "list_weights",
     "load_fashion_mnist",
     "load_image",
     "load_mnist",
+    "load_weights",
     "verify_data",
 ]
 
@@ -71,6 +76,9 @@ _FIX = (
     "or regenerate it with `python scripts/make_datasets.py`"
 )
 _SPLIT_KEYS = ("x_train", "y_train", "x_test", "y_test")
+WEIGHTS_FOLDER = "weights"
+"""Where the trained weights live, inside the data folder: ``data/weights/<name>.pt``."""
+WEIGHTS_SUFFIX = ".pt"
 
 # (path, mtime_ns, size, expected sha256) of files whose hash has been checked; and the parsed
 # manifest per (path, mtime_ns, size). A file that changes gets a new key and is checked again.
@@ -91,10 +99,22 @@ def data_dir() -> Path:
 # --- checking files ----------------------------------------------------------------------
 
 
+def _fix(rel: str) -> str:
+    """How to repair ``data/<rel>``: restore it from git, or run the script that makes it."""
+    label = f"data/{rel}"
+    if rel.startswith(f"{WEIGHTS_FOLDER}/") and rel.endswith(WEIGHTS_SUFFIX):
+        name = rel[len(WEIGHTS_FOLDER) + 1 : -len(WEIGHTS_SUFFIX)]
+        return (
+            f"restore it with `git checkout -- {label}` "
+            f"or regenerate it with `python scripts/make_weights.py {name}`"
+        )
+    return _FIX.format(label=label)
+
+
 def _error(fname: str, rel: str, problem: str) -> DataFileError:
     label = f"data/{rel}"
     where = f" (in {ENV_VAR}={os.environ[ENV_VAR]})" if os.environ.get(ENV_VAR) else ""
-    return DataFileError(f"{fname}: {label}{where} {problem}; {_FIX.format(label=label)}")
+    return DataFileError(f"{fname}: {label}{where} {problem}; {_fix(rel)}")
 
 
 def _sha256(path: Path) -> str:
@@ -346,6 +366,70 @@ def load_image(name: str, grey: bool = False, size=None) -> np.ndarray:
         luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
         return np.clip(pixels @ luma, 0.0, 1.0).astype(np.float32)
     return pixels
+
+
+# --- trained weights ---------------------------------------------------------------------
+
+
+def list_weights() -> tuple[str, ...]:
+    """The names accepted by :func:`load_weights`, sorted, e.g. ``("lenet5_mnist",)``."""
+    files = _manifest("list_weights")
+    prefix = f"{WEIGHTS_FOLDER}/"
+    return tuple(
+        sorted(
+            rel[len(prefix) : -len(WEIGHTS_SUFFIX)]
+            for rel in files
+            if rel.startswith(prefix) and rel.endswith(WEIGHTS_SUFFIX)
+        )
+    )
+
+
+def load_weights(name: str) -> dict:
+    """The state dict of a network trained by the course, from ``data/weights/<name>.pt``.
+
+    The file is checked against ``data/MANIFEST.json`` (size and sha256) first, then read
+    with ``torch.load(..., weights_only=True)`` (no pickled code can run) onto the CPU.
+    Which network each file belongs to, and how it was trained, is in ``data/README.md`` and
+    :mod:`helpers.models.trained` (``trained_model(name)`` builds it and loads these weights).
+
+    Args:
+        name: one of :func:`list_weights`, e.g. ``"lenet5_mnist"`` (LeNet-5 with ReLU and max
+            pooling, trained on :func:`load_mnist` for 2 epochs).
+
+    Returns:
+        ``{parameter name: float32 tensor}``, ready for ``model.load_state_dict``.
+
+    Raises:
+        ValueError: ``name`` is not a shipped network.
+        DataFileError: the file is missing, does not match the manifest, or is not a state
+            dict; the message names the file and how to restore or regenerate it.
+    """
+    fname = "load_weights"
+    if not isinstance(name, str):
+        raise TypeError(f"{fname}: name must be a str, got {name!r}")
+    names = list_weights()
+    if name not in names:
+        raise ValueError(
+            f"{fname}: unknown weights {name!r}; available: {', '.join(names) or 'none'}"
+        )
+    rel = f"{WEIGHTS_FOLDER}/{name}{WEIGHTS_SUFFIX}"
+    path = _checked_path(rel, fname)
+
+    import pickle
+
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        raise _error(fname, rel, f"is unreadable ({type(error).__name__})") from None
+    if not (
+        isinstance(state, dict)
+        and state
+        and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())
+    ):
+        raise _error(fname, rel, "is not a state dict (parameter name -> tensor)")
+    return state
 
 
 # --- checking the whole folder -----------------------------------------------------------

@@ -223,6 +223,7 @@ def test_verify_data_on_the_real_data(capsys):
         "ok       images/chelsea.png (241 kB)",
         "ok       images/coffee.png (467 kB)",
         "ok       mnist_small.npz (2.0 MB)",
+        "ok       weights/lenet5_mnist.pt (250 kB)",
     ]
     assert data.verify_data(verbose=False) is True
     assert capsys.readouterr().out == ""
@@ -374,3 +375,191 @@ def test_unreadable_manifest(data_copy):
 def test_bad_arguments(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call()
+
+
+# --- trained weights (data/weights/) -----------------------------------------------------
+
+WEIGHTS_FIX = "or regenerate it with `python scripts/make_weights.py lenet5_mnist`"
+LENET_KEYS = [
+    f"{part}.{layer}.{kind}"
+    for part, layers in (("features", ("c1", "c3")), ("classifier", ("c5", "f6", "output")))
+    for layer in layers
+    for kind in ("weight", "bias")
+]
+
+
+def _readme_weights_row(name: str) -> list[str]:
+    """The cells of the row of ``weights/<name>.pt`` in data/README.md's weights table."""
+    text = (data.DATA_DIR / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith(f"| `weights/{name}.pt` |")]
+    assert len(rows) == 1, rows
+    return [cell.strip() for cell in rows[0].strip("|").split("|")]
+
+
+def _lenet_test_accuracy(state) -> float:
+    import torch
+
+    from helpers.models.trained import lenet5_mnist
+    from helpers.train import evaluate
+
+    model = lenet5_mnist()
+    model.load_state_dict(state)  # strict: exactly the parameters of LeNet5("relu", "max")
+    _, _, x_test, y_test = data.load_mnist()
+    return evaluate(model, data.as_tensor_dataset(x_test, y_test), device=torch.device("cpu"))[1]
+
+
+def test_list_weights():
+    assert data.list_weights() == ("lenet5_mnist",)
+
+
+def test_load_weights_is_a_lenet_state_dict():
+    import torch
+
+    state = data.load_weights("lenet5_mnist")
+    assert sorted(state) == sorted(LENET_KEYS)
+    assert all(v.dtype == torch.float32 and v.device.type == "cpu" for v in state.values())
+    assert state["features.c1.weight"].shape == (6, 1, 5, 5)
+    assert sum(v.numel() for v in state.values()) == 61_706
+    assert all(bool(torch.isfinite(v).all()) for v in state.values())
+
+
+def test_shipped_weights_reach_the_stated_accuracy():
+    from helpers.models.trained import RECIPES
+
+    accuracy = _lenet_test_accuracy(data.load_weights("lenet5_mnist"))
+    assert accuracy >= RECIPES["lenet5_mnist"].min_test_acc
+    assert _readme_weights_row("lenet5_mnist")[2] == f"{accuracy:.4f}"  # the README's column
+
+
+def test_trained_model():
+    from helpers.models import LeNet5
+    from helpers.models.trained import trained_model
+
+    model = trained_model("lenet5_mnist")
+    assert isinstance(model, LeNet5) and not model.training
+    for key, value in data.load_weights("lenet5_mnist").items():
+        assert bool((model.state_dict()[key] == value).all())
+    with pytest.raises(ValueError, match=r"^trained_model: unknown network 'vgg'"):
+        trained_model("vgg")
+
+
+def test_readme_and_manifest_agree_on_the_weights():
+    manifest = json.loads((data.DATA_DIR / "MANIFEST.json").read_text(encoding="utf-8"))
+    entry = manifest["files"]["weights/lenet5_mnist.pt"]
+    row = _readme_weights_row("lenet5_mnist")
+    assert row[3] == f"{entry['bytes']:,}" and row[4] == f"`{entry['sha256']}`"
+    assert entry["bytes"] < 400_000  # a few hundred kB at most
+
+
+def test_load_weights_uses_weights_only(monkeypatch):
+    import torch
+
+    calls = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    data.load_weights("lenet5_mnist")
+    assert calls and all(kwargs.get("weights_only") is True for kwargs in calls)
+
+
+def test_missing_weights(data_copy):
+    (data_copy / "weights" / "lenet5_mnist.pt").unlink()
+    with pytest.raises(DataFileError) as info:
+        data.load_weights("lenet5_mnist")
+    message = str(info.value)
+    assert message.startswith("load_weights: data/weights/lenet5_mnist.pt")
+    assert "is missing" in message
+    assert (
+        f"restore it with `git checkout -- data/weights/lenet5_mnist.pt` {WEIGHTS_FIX}" in message
+    )
+
+
+@pytest.mark.parametrize("damage", ["flip_byte", "truncate"])
+def test_corrupt_weights(data_copy, damage):
+    data.load_weights("lenet5_mnist")  # loads fine (and is cached) before the damage
+    path = data_copy / "weights" / "lenet5_mnist.pt"
+    raw = bytearray(path.read_bytes())
+    if damage == "flip_byte":
+        raw[len(raw) // 2] ^= 0x01  # inside a weight: torch.load alone would not notice
+    else:
+        raw = raw[: len(raw) // 2]
+    path.write_bytes(bytes(raw))
+    _bump_mtime(path)
+    with pytest.raises(DataFileError) as info:
+        data.load_weights("lenet5_mnist")
+    message = str(info.value)
+    assert "data/weights/lenet5_mnist.pt" in message and "is corrupt" in message
+    assert WEIGHTS_FIX in message
+
+
+def _replace_weights(data_copy, obj) -> None:
+    """Write ``obj`` as the weights file of the copy, with a matching manifest entry."""
+    import hashlib
+
+    import torch
+
+    path = data_copy / "weights" / "lenet5_mnist.pt"
+    torch.save(obj, path)
+    blob = path.read_bytes()
+    manifest_path = data_copy / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"]["weights/lenet5_mnist.pt"] = {
+        "bytes": len(blob),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    _bump_mtime(manifest_path)
+
+
+def test_weights_that_are_not_a_state_dict(data_copy):
+    _replace_weights(data_copy, [1, 2, 3])
+    with pytest.raises(DataFileError, match=r"lenet5_mnist\.pt.* is not a state dict"):
+        data.load_weights("lenet5_mnist")
+
+
+def test_weights_with_pickled_code_are_refused(data_copy):
+    _replace_weights(data_copy, {"features.c1.weight": np.zeros(3)})  # not a tensor: a pickle
+    with pytest.raises(DataFileError, match=r"lenet5_mnist\.pt.* is unreadable"):
+        data.load_weights("lenet5_mnist")
+
+
+@pytest.mark.parametrize(
+    "call, error, pattern",
+    [
+        (
+            lambda: data.load_weights("resnet"),
+            ValueError,
+            r"^load_weights: unknown weights 'resnet'",
+        ),
+        (lambda: data.load_weights(3), TypeError, r"^load_weights: name must be a str"),
+    ],
+)
+def test_load_weights_bad_arguments(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_make_weights_reproduces_the_shipped_weights(data_copy):
+    """scripts/make_weights.py on a copy of data/: the same recipe retrains the network to the
+    shipped test accuracy within 0.5 points (bit for bit on the machine that made the file),
+    and updates the manifest and the README so that load_weights accepts the new file."""
+    shipped = _lenet_test_accuracy(data.load_weights("lenet5_mnist"))
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    env.pop("CNN_COURSE_DATA", None)
+    script = data.DATA_DIR.parent / "scripts" / "make_weights.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "lenet5_mnist", "--data", str(data_copy)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    retrained = _lenet_test_accuracy(data.load_weights("lenet5_mnist"))  # from the copy
+    assert abs(retrained - shipped) <= 0.005
+    text = (data_copy / "README.md").read_text(encoding="utf-8")
+    assert text.count("<!-- weights:begin -->") == 1 and f"| {retrained:.4f} |" in text

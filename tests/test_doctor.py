@@ -153,6 +153,26 @@ def test_a_missing_data_file(data_copy):
     assert f"cp {data.DATA_DIR / 'images' / 'camera.png'}" in result.fix
 
 
+def test_missing_trained_weights(data_copy):
+    """The doctor checks the shipped weights like every other file of the manifest."""
+    assert "weights/lenet5_mnist.pt" in data.data_status()
+    (data_copy / "weights" / "lenet5_mnist.pt").unlink()
+    result = doctor.check_data()
+    assert not result.ok
+    assert result.detail.endswith("data/weights/lenet5_mnist.pt is missing")
+    assert f"cp {data.DATA_DIR / 'weights' / 'lenet5_mnist.pt'}" in result.fix
+
+
+def test_corrupt_trained_weights(data_copy):
+    path = data_copy / "weights" / "lenet5_mnist.pt"
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    path.write_bytes(bytes(content))
+    result = doctor.check_data()
+    assert not result.ok
+    assert "data/weights/lenet5_mnist.pt is corrupt: it has sha256" in result.detail
+
+
 def test_a_missing_data_file_in_the_course_folder(monkeypatch):
     """Without the override, the fix restores the files from git."""
     monkeypatch.delenv(data.ENV_VAR, raising=False)

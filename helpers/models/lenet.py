@@ -53,7 +53,9 @@ class LeNet5(nn.Module):
     Args:
         activation: ``"tanh"`` (the paper's squashing function, default), ``"relu"`` or
             ``"sigmoid"``; used after C1, C3, C5 and F6.
-        pooling: ``"avg"`` (subsampling as in the paper, default) or ``"max"``.
+        pooling: ``"avg"`` (default: plain 2x2 averaging, close to the paper's subsampling,
+            which sums each 2x2 block, scales it by a trainable coefficient, adds a trainable
+            bias and squashes the result) or ``"max"``.
         num_classes: size of the output layer (10).
         in_channels: channels of the input (1).
 
