@@ -1,8 +1,11 @@
 """Small deterministic signals for notebook 11 (CNNs beyond images): text and sound.
 
-* :func:`sentiment_sentences`: a synthetic text-classification set whose label depends on a
-  local phrase (``"not good"`` is negative, ``"not bad"`` positive), so a bag of words
-  cannot solve it but a convolution over pairs of neighbouring words can;
+* :func:`sentiment_sentences`: a synthetic text-classification set in which word order is
+  the only cue: every sentence holds one sentiment word and one ``"not"``, which flips the
+  sentiment only when it stands right before the word (``"not good"`` is negative, ``"not"``
+  elsewhere changes nothing). Sentences of both labels have the same words, so a bag of
+  words cannot beat chance, but a convolution over pairs of neighbouring words can;
+* :func:`sentiment_label`: the rule that labels those sentences;
 * :func:`chirp`: a (harmonic) tone whose pitch sweeps linearly from one frequency to another;
 * :func:`spectrogram`: a magnitude spectrogram in decibels, scaled to [0, 1], via ``torch.stft``;
 * :func:`log_frequency`: resample a spectrogram onto log-spaced frequencies, where a change
@@ -21,6 +24,7 @@ __all__ = [
     "VOCAB",
     "chirp",
     "log_frequency",
+    "sentiment_label",
     "sentiment_sentences",
     "spectrogram",
 ]
@@ -47,19 +51,57 @@ VOCAB = (
     "bad",
     "boring",
 )
-#: Phrases that make a sentence positive (label 1) or negative (label 0).
-POSITIVE = (("good",), ("great",), ("not", "bad"), ("not", "boring"))
-NEGATIVE = (("bad",), ("boring",), ("not", "good"), ("not", "great"))
-_FILLERS = tuple(range(VOCAB.index("the"), VOCAB.index("not")))
+#: Sentiment words: positive (label 1) and negative (label 0), unless ``"not"`` precedes them.
+POSITIVE = ("good", "great")
+NEGATIVE = ("bad", "boring")
+_NOT = VOCAB.index("not")
+_SENTIMENT = tuple(VOCAB.index(word) for word in (*POSITIVE, *NEGATIVE))
+_FILLERS = tuple(range(VOCAB.index("the"), _NOT))  # "the" ... "it"
+
+
+def sentiment_label(tokens) -> np.ndarray:
+    """The label of each sentence of :func:`sentiment_sentences`, by the rule that made it.
+
+    A sentence is positive (1) if its sentiment word is in :data:`POSITIVE` and the word
+    right before it is not ``"not"``, or if it is in :data:`NEGATIVE` and right after
+    ``"not"``; otherwise negative (0). Where the sentence's ``"not"`` stands anywhere else
+    it changes nothing.
+
+    Args:
+        tokens: ``(n, length)`` indices into :data:`VOCAB`, one sentiment word per row.
+
+    Returns:
+        ``(n,)`` int64 labels.
+    """
+    fname = "sentiment_label"
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
+        raise ValueError(
+            f"{fname}: tokens must be an (n, length) integer array, got shape "
+            f"{tokens.shape} and dtype {tokens.dtype}"
+        )
+    is_sentiment = np.isin(tokens, _SENTIMENT)
+    if np.any(is_sentiment.sum(axis=1) != 1):
+        raise ValueError(f"{fname}: every row of tokens must hold exactly one sentiment word")
+    position = np.argmax(is_sentiment, axis=1)
+    rows = np.arange(len(tokens))
+    word = tokens[rows, position]
+    negated = (position > 0) & (tokens[rows, np.maximum(position - 1, 0)] == _NOT)
+    positive = np.isin(word, _SENTIMENT[: len(POSITIVE)])
+    return (positive ^ negated).astype(np.int64)
 
 
 def sentiment_sentences(n: int, length: int = 12, seed: int = 0):
-    """``n`` synthetic sentences of ``length`` tokens, each with one sentiment phrase.
+    """``n`` synthetic sentences of ``length`` tokens in which only word order decides the label.
 
-    Every sentence is filler words (``"the"``, ``"movie"``, ...) with one phrase from
-    :data:`POSITIVE` or :data:`NEGATIVE` at a random position. Half of the phrases contain
-    ``"not"``, which flips the meaning of the word after it, so the label depends on two
-    neighbouring words, not on which words occur.
+    Every sentence is ``length - 2`` filler words (``"the"``, ``"movie"``, ...), one
+    sentiment word (``"good"``, ``"great"``, ``"bad"`` or ``"boring"``, equally often) and
+    one ``"not"``. In half of the sentences with each sentiment word (exactly half when
+    ``n`` is a multiple of 8), ``"not"`` stands right before the sentiment word and flips it
+    (``"not good"`` is negative); in the others it stands anywhere else and changes nothing
+    (:func:`sentiment_label` is the rule). So both labels contain the same words, equally
+    often: the label is independent of the multiset of words, and only the order of two
+    neighbouring words decides it.
 
     Returns:
         tokens: ``(n, length)`` int64 indices into :data:`VOCAB`;
@@ -67,17 +109,24 @@ def sentiment_sentences(n: int, length: int = 12, seed: int = 0):
     """
     fname = "sentiment_sentences"
     n = as_int(n, "n", fname, minimum=1)
-    length = as_int(length, "length", fname, minimum=2)
+    length = as_int(length, "length", fname, minimum=3)
     seed = as_int(seed, "seed", fname, minimum=0)
     rng = np.random.default_rng(seed)
-    phrases = [*POSITIVE, *NEGATIVE]
     tokens = rng.choice(np.array(_FILLERS), size=(n, length))
-    choice = rng.integers(len(phrases), size=n)
-    start = rng.integers(length - 1, size=n)  # room for a two-word phrase
-    for i, (k, s) in enumerate(zip(choice, start, strict=True)):
-        tokens[i, s : s + len(phrases[k])] = [VOCAB.index(word) for word in phrases[k]]
-    labels = (choice < len(POSITIVE)).astype(np.int64)
-    return tokens.astype(np.int64), labels
+    combos = rng.permutation(np.arange(n) % (2 * len(_SENTIMENT)))  # all 8 equally often
+    words = np.array(_SENTIMENT)[combos // 2]
+    negated = combos % 2 == 1
+    for i in range(n):
+        if negated[i]:
+            where = int(rng.integers(1, length))  # "not" at where - 1, the word at where
+            tokens[i, where - 1 : where + 1] = (_NOT, words[i])
+        else:
+            where = int(rng.integers(length))
+            elsewhere = [j for j in range(length) if j not in (where - 1, where)]
+            tokens[i, where] = words[i]
+            tokens[i, int(rng.choice(elsewhere))] = _NOT
+    tokens = tokens.astype(np.int64)
+    return tokens, sentiment_label(tokens)
 
 
 def chirp(

@@ -12,26 +12,76 @@ from helpers.signals import (
     VOCAB,
     chirp,
     log_frequency,
+    sentiment_label,
     sentiment_sentences,
     spectrogram,
 )
 
 
-def test_sentences_are_deterministic_and_labelled_by_their_phrase():
-    tokens, labels = sentiment_sentences(300, length=10, seed=4)
-    again, labels_again = sentiment_sentences(300, length=10, seed=4)
-    assert tokens.shape == (300, 10) and tokens.dtype == np.int64 and labels.dtype == np.int64
+def _by_hand(words):
+    """Label one sentence (a list of words) by the documented rule, independently."""
+    (where,) = [i for i, w in enumerate(words) if w in POSITIVE + NEGATIVE]
+    negated = where > 0 and words[where - 1] == "not"
+    return int((words[where] in POSITIVE) != negated)
+
+
+def test_sentences_are_deterministic_and_labelled_by_word_order():
+    tokens, labels = sentiment_sentences(400, length=10, seed=4)
+    again, labels_again = sentiment_sentences(400, length=10, seed=4)
+    assert tokens.shape == (400, 10) and tokens.dtype == np.int64 and labels.dtype == np.int64
     assert np.array_equal(tokens, again) and np.array_equal(labels, labels_again)
-    assert not np.array_equal(tokens, sentiment_sentences(300, length=10, seed=5)[0])
-    phrases = {1: POSITIVE, 0: NEGATIVE}
+    assert not np.array_equal(tokens, sentiment_sentences(400, length=10, seed=5)[0])
+    assert np.array_equal(sentiment_label(tokens), labels)
+    negated = 0
     for row, label in zip(tokens, labels, strict=True):
         words = [VOCAB[i] for i in row]
-        sentiment = [w for w in words if w in ("good", "great", "bad", "boring")]
-        assert len(sentiment) == 1
-        position = words.index(sentiment[0])
-        phrase = tuple(words[position - 1 : position + 1]) if "not" in words else (sentiment[0],)
-        assert phrase in phrases[int(label)]
-    assert 0.4 < labels.mean() < 0.6
+        assert "<pad>" not in words
+        assert words.count("not") == 1
+        assert sum(w in POSITIVE + NEGATIVE for w in words) == 1
+        assert _by_hand(words) == label
+        where = next(i for i, w in enumerate(words) if w in POSITIVE + NEGATIVE)
+        negated += where > 0 and words[where - 1] == "not"
+    assert negated == 200  # "not" flips the word in exactly half of the sentences
+    assert labels.mean() == 0.5
+
+
+def test_each_sentiment_word_is_positive_in_exactly_half_of_its_sentences():
+    tokens, labels = sentiment_sentences(800, seed=0)
+    for word in POSITIVE + NEGATIVE:
+        has = (tokens == VOCAB.index(word)).any(axis=1)
+        assert has.sum() == 200 and labels[has].mean() == 0.5
+
+
+def test_the_label_is_not_a_function_of_the_words():
+    """Moving the "not" keeps the multiset of words and flips the label, for every sentence:
+    so any bag-of-words classifier gets exactly one sentence of each such pair right."""
+    tokens, labels = sentiment_sentences(300, length=8, seed=2)
+    for row, label in zip(tokens, labels, strict=True):
+        words = [VOCAB[i] for i in row]
+        rest = [w for w in words if w != "not"]
+        where = next(i for i, w in enumerate(rest) if w in POSITIVE + NEGATIVE)
+        next_to_it, away = rest[:where] + ["not"] + rest[where:], rest + ["not"]
+        partner = away if words == next_to_it else next_to_it
+        assert sorted(partner) == sorted(words)
+        ids = np.array([[VOCAB.index(w) for w in partner]])
+        assert _by_hand(partner) == sentiment_label(ids)[0] == 1 - label
+    # the same multiset occurs with both labels in the data themselves, too
+    seen = {}
+    big_tokens, big_labels = sentiment_sentences(4000, length=4, seed=3)
+    for row, label in zip(big_tokens.tolist(), big_labels.tolist(), strict=True):
+        seen.setdefault(tuple(sorted(row)), set()).add(label)
+    both = sum(len(labels) == 2 for labels in seen.values())
+    assert both > 100
+
+
+def test_sentiment_label_reads_the_word_before():
+    ids = np.array(
+        [
+            [VOCAB.index(w) for w in s.split()]
+            for s in ("not good the", "good not the", "the not bad", "bad the not")
+        ]
+    )
+    assert sentiment_label(ids).tolist() == [0, 1, 1, 0]
 
 
 def test_chirp_frequency_follows_the_sweep():
@@ -85,7 +135,9 @@ def test_log_frequency_is_linear_interpolation():
     "call, words",
     [
         (lambda: sentiment_sentences(0), "sentiment_sentences: n"),
-        (lambda: sentiment_sentences(5, length=1), "sentiment_sentences: length"),
+        (lambda: sentiment_sentences(5, length=2), "sentiment_sentences: length"),
+        (lambda: sentiment_label(np.zeros(4, dtype=int)), "sentiment_label: tokens"),
+        (lambda: sentiment_label(np.zeros((2, 4), dtype=int)), "sentiment_label: every row"),
         (lambda: chirp(-1, 100), "chirp: f_start"),
         (lambda: chirp(1000, 3000, harmonics=2), "chirp: harmonics"),
         (lambda: spectrogram(np.zeros((2, 300))), "spectrogram: signal"),
