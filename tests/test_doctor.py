@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from helpers import data, doctor
+from course import doctor
+from helpers import data
 
 ROOT = doctor.COURSE_ROOT
 needs_sh = pytest.mark.skipif(os.name == "nt", reason="fake Pythons are /bin/sh scripts")

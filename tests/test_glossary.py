@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.notebook import ROOT, notebooks
+
 GLOSSARY = ROOT / "GLOSSARY.md"
-SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))  # course order 00..11
+SOLUTIONS = notebooks()  # in course order
 GLOSSARY_HEADER = ["term", "中文", "definition (one line)", "introduced in"]
 LINK = re.compile(r"^\[(\d\d)\]\((notebooks/(\d\d_\w+)\.ipynb)\)$")
 
@@ -148,12 +149,18 @@ def test_every_glossary_term_is_in_a_notebook(notebook_terms, glossary):
     assert not orphans, f"glossary terms that no notebook's Key terms table lists:\n{message}"
 
 
+def _in_both(notebook_terms, glossary):
+    """``(glossary entry, notebook rows)`` of each term in both (the other tests report the
+    rest), in the glossary's order."""
+    for key, entry in glossary.items():
+        rows = notebook_terms.get(key)
+        if rows is not None:
+            yield entry, rows
+
+
 def test_every_chinese_name_is_in_the_glossary(notebook_terms, glossary):
     problems = []
-    for key, rows in notebook_terms.items():
-        entry = glossary.get(key)
-        if entry is None:
-            continue  # reported by test_every_notebook_term_is_in_the_glossary
+    for entry, rows in _in_both(notebook_terms, glossary):
         for row in rows:
             for name in chinese_names(row.chinese):
                 if name not in entry.chinese:
@@ -166,10 +173,7 @@ def test_every_chinese_name_is_in_the_glossary(notebook_terms, glossary):
 
 def test_introduced_in_links_the_first_notebook(notebook_terms, glossary):
     problems = []
-    for key, entry in glossary.items():
-        rows = notebook_terms.get(key)
-        if rows is None:
-            continue  # reported by test_every_glossary_term_is_in_a_notebook
+    for entry, rows in _in_both(notebook_terms, glossary):
         first = _stem(rows[0])
         wanted = f"[{first[:2]}](notebooks/{first}.ipynb)"
         link = entry.rest[-1]

@@ -8,10 +8,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
-EXERCISE = re.compile(r"^# Exercise (\d+)\.(\d+[a-z]?): \S")
+from course.notebook import (
+    BEGIN_CODE,
+    EXERCISE,
+    SLIDE_TYPES,
+    is_shown,
+    notebooks,
+    slide_type,
+)
+
+SOLUTIONS = notebooks()
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -38,8 +44,8 @@ def test_every_cell_has_slide_metadata(solution):
         if cell.metadata.get("slideshow", {}).get("slide_type") not in SLIDE_TYPES
     ]
     assert not missing, f"{path.name}: cells without slideshow.slide_type: {missing}"
-    shown = [c for c in nb.cells if c.metadata["slideshow"]["slide_type"] not in ("skip", "notes")]
-    assert shown[0].metadata["slideshow"]["slide_type"] == "slide", "the deck starts with a slide"
+    shown = [cell for cell in nb.cells if is_shown(cell)]
+    assert slide_type(shown[0]) == "slide", "the deck starts with a slide"
 
 
 def test_outputs_are_clean(solution):
@@ -77,7 +83,7 @@ def test_exercises_are_checked_in_the_next_cell(solution):
             continue
         found += 1
         assert int(match[1]) == number, f"{path.name}: exercise {match[0]} has another number"
-        assert "### BEGIN SOLUTION" in cell.source, f"{path.name}, cell {cell.id}"
+        assert BEGIN_CODE in cell.source, f"{path.name}, cell {cell.id}"
         following = code_cells[index + 1].source if index + 1 < len(code_cells) else ""
         assert "check." in following, f"{path.name}, cell {cell.id}: next cell must check it"
         verdict = "".join(output.get("text", "") for output in code_cells[index + 1].outputs)

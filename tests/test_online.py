@@ -6,17 +6,16 @@ import os
 import re
 import sys
 import tomllib
-from pathlib import Path
 from urllib.parse import unquote
 
 import nbformat
 import pytest
 
-from helpers import online
-from helpers.release import make_student_notebook
+from course import online
+from course.notebook import ROOT, stems
+from course.release import make_student_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-STEMS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
+STEMS = stems()
 LINK = re.compile(r"\]\((https://[^)\s]+)\)")
 
 
@@ -31,7 +30,7 @@ def test_badges_open_this_notebook_in_its_edition(edition, stem):
     badges, _ = first_cells(edition, stem)
     assert badges.id == online.BADGES_ID and badges.cell_type == "markdown"
     assert badges.source == online.badges_markdown(edition, stem), (
-        f"{edition}/{stem}.ipynb: stale badges; run `python -m helpers.online` and `make release`"
+        f"{edition}/{stem}.ipynb: stale badges; run `python -m course online` and `make release`"
     )
     links = [url for url in LINK.findall(badges.source) if "badge" not in url.rsplit("/", 1)[-1]]
     assert len(links) == 2, links

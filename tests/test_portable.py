@@ -1,4 +1,4 @@
-"""scripts/test_portable.py (make test-portable): its settings really change the kernels.
+"""course/portable.py (make test-portable): its settings really change the kernels.
 
 The matrix itself (strict nbval of solutions/ under each setting) runs in `.ci/run` after
 `make test`; these tests make sure it cannot pass vacuously: each setting is honoured by a fresh
@@ -8,21 +8,12 @@ notebook names resolve as `make execute` names them.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "test_portable_script", REPO_ROOT / "scripts" / "test_portable.py"
-)
-portable = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = portable  # dataclasses look their module up there
-_spec.loader.exec_module(portable)
+from course import portable
 
 
 def _env(setting, tmp_path):

@@ -1,16 +1,15 @@
 """The README's course map links every notebook, and every link works in both editions."""
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from course.notebook import NOTEBOOKS, ROOT, stems
 
 
 def test_course_map_matches_the_notebooks():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     linked = re.findall(r"\]\(notebooks/(\d\d_\w+)\.ipynb\)", readme)
-    solutions = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
-    students = sorted(path.stem for path in (ROOT / "notebooks").glob("*.ipynb"))
+    solutions = stems()
+    students = stems(NOTEBOOKS)
     assert linked == solutions, "README's course map and solutions/ disagree"
     assert students == solutions, "notebooks/ and solutions/ hold different notebooks"
 

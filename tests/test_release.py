@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import release as rel
+from course import release as rel
 
 EXERCISE_CELL = """\
 # Exercise 2.3: output_size

@@ -1,6 +1,6 @@
 """The slide decks (make slides): every solution notebook opens offline in headless Chromium.
 
-Builds the decks once (scripts/build_slides.py), then opens each from file:// with every other
+Builds the decks once (course/slides.py), then opens each from file:// with every other
 request blocked, and checks that reveal.js starts with one slide per `slide`/`subslide` cell,
 that MathJax typesets without errors, that nothing logs an error, and that no slide holding
 several cells is taller than the 1280 x 720 canvas. A screenshot of each deck's first slide
@@ -14,23 +14,21 @@ them fail.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import shutil
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = REPO_ROOT / "solutions"
-BUILD = REPO_ROOT / "build" / "slides"
+from course import slides
+from course.notebook import ROOT, SOLUTIONS, count_slides, is_shown, stems
+
+BUILD = ROOT / "build" / "slides"
 SCREENSHOTS = BUILD / "screenshots"
-STEMS = sorted(path.stem for path in SOLUTIONS.glob("[0-9]*.ipynb"))
-WIDTH, HEIGHT = 1280, 720  # the decks' reveal.js canvas (build_slides.EXPORTER_SETTINGS)
+STEMS = stems(SOLUTIONS)
+WIDTH, HEIGHT = 1280, 720  # the decks' reveal.js canvas (slides.EXPORTER_SETTINGS)
 OVERFLOW_TOLERANCE = 24  # px: about one line, for fonts that differ between machines
 REVEAL_MODULE = "vendor/reveal.js/dist/reveal.js"  # as the template require()s it
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", flags=re.DOTALL)
@@ -42,43 +40,18 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-def _build_slides_module():
-    if "build_slides" in sys.modules:
-        return sys.modules["build_slides"]
-    spec = importlib.util.spec_from_file_location(
-        "build_slides", REPO_ROOT / "scripts" / "build_slides.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_slides"] = module  # its worker processes find build_deck by name
-    spec.loader.exec_module(module)
-    return module
-
-
-def _slide_type(cell) -> str:
-    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
-
-
-def expected_slides(nb) -> int:
-    """Slides reveal.js counts: each `slide` and `subslide` cell, and the first shown cell."""
-    shown = [_slide_type(cell) for cell in nb.cells if _slide_type(cell) not in {"skip", "notes"}]
-    return 1 + sum(kind in {"slide", "subslide"} for kind in shown[1:])
-
-
 def has_math(nb) -> bool:
     return any(
-        cell.cell_type == "markdown"
-        and _slide_type(cell) not in {"skip", "notes"}
-        and MATH.search(cell.source)
+        cell.cell_type == "markdown" and is_shown(cell) and MATH.search(cell.source)
         for cell in nb.cells
     )
 
 
 @pytest.fixture(scope="module")
 def decks():
-    module = _build_slides_module()
-    if not all((module.NODE_MODULES / name).is_dir() for name in module.VENDOR_FILES):
+    if not all((slides.NODE_MODULES / name).is_dir() for name in slides.VENDOR_FILES):
         _unavailable("slides/node_modules missing: run `npm ci --prefix slides --ignore-scripts`")
-    entries = module.build(out=BUILD)
+    entries = slides.build(out=BUILD)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return {entry["stem"]: entry for entry in entries}
 
@@ -146,9 +119,9 @@ def test_deck_opens_offline(stem, decks, browser):
         )
         page.wait_for_function("Reveal.isReady()", timeout=15_000)
         total = page.evaluate("Reveal.getTotalSlides()")
-        assert total == expected_slides(nb) == decks[stem]["slides"], (
+        assert total == count_slides(nb) == decks[stem]["slides"], (
             f"{stem}: reveal.js shows {total} slides, the notebook has "
-            f"{expected_slides(nb)} slide and subslide cells"
+            f"{count_slides(nb)} slide and subslide cells"
         )
 
         math = page.evaluate(
@@ -203,7 +176,6 @@ def test_slide_count_rules():
 
     nb = new_notebook()
     nb.cells = [cell("skip"), cell("skip", new_code_cell), cell("-"), cell("fragment")]
-    assert expected_slides(nb) == 1, "the first shown cell opens a slide whatever its type"
+    assert count_slides(nb) == 1, "the first shown cell opens a slide whatever its type"
     nb.cells += [cell("subslide"), cell("notes"), cell("slide"), cell("-"), cell("subslide")]
-    assert expected_slides(nb) == 4
-    assert _build_slides_module().count_slides(nb) == 4
+    assert count_slides(nb) == 4

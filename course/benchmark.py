@@ -1,0 +1,88 @@
+"""Time every notebook of the course, both editions, in a fresh kernel each.
+
+Usage: ``make benchmark`` (or ``python -m course benchmark [NAME ...]``: stems, prefixes, files).
+Prints a Markdown table of wall-clock seconds per notebook and edition, the CPU seconds the
+kernel used (a figure that depends less on what else the machine is doing), and the totals.
+This is a measurement, not a test: it fails only if a notebook raises. The course budget is
+90 s per notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from course.notebook import EDITIONS, ROOT, SOLUTIONS, select
+
+BUDGET_S = 90.0
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_notebook(path: Path, timeout: int = 600) -> tuple[float, float]:
+    """Execute ``path`` in a fresh python3 kernel (cwd = its folder).
+
+    Returns (wall-clock seconds, CPU seconds of the kernel process).
+    """
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    cpu_before, start = _children_cpu_seconds(), time.perf_counter()
+    client.execute()  # starts the kernel, runs every cell, shuts the kernel down (reaped)
+    return time.perf_counter() - start, _children_cpu_seconds() - cpu_before
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m course benchmark", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "names", nargs="*", help="notebooks: stems, prefixes or files (default: all)"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    stems = [path.stem for path in select(args.names, SOLUTIONS)]
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPU cores, {platform.machine()}")
+    print(f"load average before: {load}\n")
+    print("| notebook | solutions/ wall (s) | CPU (s) | notebooks/ wall (s) | CPU (s) |")
+    print("|---|---:|---:|---:|---:|")
+    totals = dict.fromkeys(EDITIONS, 0.0)
+    cpu_totals = dict.fromkeys(EDITIONS, 0.0)
+    over_budget = []
+    for stem in stems:
+        row = []
+        for edition in totals:
+            seconds, cpu = run_notebook(ROOT / edition / f"{stem}.ipynb")
+            totals[edition] += seconds
+            cpu_totals[edition] += cpu
+            row += [f"{seconds:.1f}", f"{cpu:.1f}"]
+            if seconds > BUDGET_S:
+                over_budget.append(f"{edition}/{stem}")
+        print(f"| {stem} | {' | '.join(row)} |", flush=True)
+    cells = [f"**{t[e]:.1f}**" for e in totals for t in (totals, cpu_totals)]
+    print(f"| **total** | {' | '.join(cells)} |")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nload average after: {load}")
+    if over_budget:
+        print(f"\nOver the {BUDGET_S:.0f} s budget: {', '.join(over_budget)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
