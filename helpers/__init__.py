@@ -7,7 +7,9 @@ Every notebook starts with::
     device = helpers.get_device()
 
 Submodules: ``conv`` (NumPy convolutions), ``gradcheck``, ``check`` (exercise checkers),
-``plot`` (figures), ``data`` (offline datasets), ``release`` (solutions -> notebooks).
+``plot`` (figures), ``data`` (offline datasets), ``release`` (solutions -> notebooks),
+``shapes`` (output sizes), ``costs`` and ``summary`` (parameters and MACs). Importing the
+package loads NumPy only; PyTorch is imported by the functions and modules that use it.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from ._arithmetic import named_padding, output_size, output_sizes, span
 from ._validate import as_float_array, as_int, as_tuple, check_ndim
+from ._windows import gather_windows
 
 LAYOUTS = {
     1: ("(N, C_in, L)", "(C_in, L)", "(C_out, C_in/groups, K)", "(N, C_out, L_out)"),
@@ -56,13 +57,15 @@ class ConvArguments:
 
     @property
     def effective(self) -> list[int]:
-        return [d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True)]
+        return [span(k, d) for k, d in zip(self.kernel, self.dilation, strict=True)]
 
     @property
     def out_size(self) -> list[int]:
-        padded = [n + lo + hi for n, (lo, hi) in zip(self.x.shape[2:], self.pads, strict=True)]
         return [
-            (p - e) // s + 1 for p, e, s in zip(padded, self.effective, self.stride, strict=True)
+            output_size(n, k, s, p, d)
+            for n, k, s, p, d in zip(
+                self.x.shape[2:], self.kernel, self.stride, self.pads, self.dilation, strict=True
+            )
         ]
 
 
@@ -98,15 +101,7 @@ def conv_arguments(x, w, stride, padding, dilation, groups, *, nd: int, fname: s
         )
 
     pads = padding_amounts(padding, kernel, stride, dilation, fname)
-    for axis, (k, d, n, (lo, hi)) in enumerate(zip(kernel, dilation, in_size, pads, strict=True)):
-        span, size = d * (k - 1) + 1, n + lo + hi
-        if span > size:
-            raise ValueError(
-                f"{fname}: the kernel is larger than the padded input along spatial axis "
-                f"{axis}: kernel size {k} with dilation {d} spans {span} = dilation*(k-1)+1 "
-                f"positions, but the padded input has only {size}. Use a smaller kernel or "
-                f"dilation, or more padding."
-            )
+    output_sizes(in_size, kernel, stride, pads, dilation, fname=fname)  # does the kernel fit?
     return ConvArguments(x, w, unbatched, stride, dilation, groups, pads)
 
 
@@ -114,23 +109,11 @@ def padding_amounts(padding, kernel, stride, dilation, fname) -> list[tuple[int,
     """Turn ``padding`` (int, tuple, ``"valid"`` or ``"same"``) into (before, after) pairs.
 
     ``"same"`` pads ``dilation*(k-1)`` zeros in total, the odd one at the end, exactly as
-    PyTorch does.
+    PyTorch does (:func:`helpers._arithmetic.named_padding`).
     """
-    nd = len(kernel)
     if isinstance(padding, str):
-        if padding == "valid":
-            return [(0, 0)] * nd
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(
-                    f"{fname}: padding='same' needs stride 1 (as in PyTorch), got stride={stride}"
-                )
-            totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
-            return [(t // 2, t - t // 2) for t in totals]
-        raise ValueError(
-            f"{fname}: padding must be an int, a tuple, 'valid' or 'same'; got {padding!r}"
-        )
-    return [(p, p) for p in as_tuple(padding, "padding", fname, nd, minimum=0)]
+        return named_padding(padding, kernel, stride, dilation, fname=fname)
+    return [(p, p) for p in as_tuple(padding, "padding", fname, len(kernel), minimum=0)]
 
 
 def window_columns(x_pad: np.ndarray, args: ConvArguments) -> np.ndarray:
@@ -144,11 +127,7 @@ def window_columns(x_pad: np.ndarray, args: ConvArguments) -> np.ndarray:
     nd, kernel, out_size = args.nd, args.kernel, args.out_size
     n, c_in = x_pad.shape[:2]
     c_per_group = c_in // args.groups
-    windows = sliding_window_view(x_pad, args.effective, axis=tuple(range(2, 2 + nd)))
-    # (N, C_in, *full_out, *effective) -> every stride-th window start, every dilation-th
-    # element inside a window.
-    windows = windows[(slice(None),) * 2 + tuple(slice(None, None, s) for s in args.stride)]
-    windows = windows[(Ellipsis,) + tuple(slice(None, None, d) for d in args.dilation)]
+    windows = gather_windows(x_pad, kernel, args.stride, args.dilation)  # (N, C, *out, *k)
     windows = windows.reshape(n, args.groups, c_per_group, *out_size, *kernel)
     order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
     return windows.transpose(order).reshape(

@@ -20,10 +20,9 @@ def as_float_array(value, name: str, fname: str) -> np.ndarray:
     """
     if value is None:
         raise TypeError(f"{fname}: {name} must be an array, got None")
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
-        value = value.detach().cpu().numpy()
+    is_tensor = hasattr(value, "detach") and hasattr(value, "cpu")
     try:
-        array = np.asarray(value)
+        array = np.asarray(value.detach().cpu() if is_tensor else value)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"{fname}: {name} must be array-like, got {type(value).__name__}"

@@ -21,8 +21,8 @@ import numbers
 
 import numpy as np
 
+from ._arithmetic import output_sizes
 from ._validate import as_float_array, as_tuple, check_ndim
-from .im2col import _output_size
 
 __all__ = ["conv_matrix"]
 
@@ -52,7 +52,8 @@ def conv_matrix(w, input_size, stride=1, padding=0, dilation=1) -> np.ndarray:
     stride = as_tuple(stride, "stride", fname, 2, minimum=1)
     padding = as_tuple(padding, "padding", fname, 2, minimum=0)
     dilation = as_tuple(dilation, "dilation", fname, 2, minimum=1)
-    oh, ow = _output_size((h, wd), (kh, kw), stride, padding, dilation, fname, "input")
+    pads = [(p, p) for p in padding]
+    oh, ow = output_sizes((h, wd), (kh, kw), stride, pads, dilation, fname=fname)
 
     # one index array per axis of (C_out, C, kH, kW, H_out, W_out): every (weight, position)
     o, ch, u, v, i, j = np.ogrid[:c_out, :c, :kh, :kw, :oh, :ow]

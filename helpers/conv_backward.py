@@ -15,18 +15,18 @@ The implementation is vectorized. ``dw`` gathers every receptive window at once
 (``sliding_window_view``, the im2col matrix) and does one matrix product per group; ``dx``
 does one matrix product per group to get each window's gradient, then adds the windows
 back into place with one strided slice per kernel offset (a loop over the ``kH * kW``
-offsets, never over output pixels: this is ``col2im``).
+offsets, never over output pixels: this is ``col2im``, shared with :mod:`helpers.im2col`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 
 from ._conv_arguments import LAYOUTS, conv_arguments, window_columns
 from ._validate import as_float_array, check_ndim
+from ._windows import scatter_add_windows
 
 __all__ = ["conv1d_backward", "conv2d_backward", "conv3d_backward"]
 
@@ -122,13 +122,7 @@ def _conv_backward(dout, x, w, stride, padding, dilation, groups, nd: int, fname
     d_cols = w_mat.transpose(0, 2, 1) @ d_mat  # (groups, C_g * taps, N * positions)
     d_cols = d_cols.reshape(groups, c_per_group, *kernel, n, *out_size)
     d_cols = np.moveaxis(d_cols, 2 + nd, 0).reshape(n, c_in, *kernel, *out_size)
-    dx_pad = np.zeros_like(x_pad)
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        target = tuple(
-            slice(u * d, u * d + s * (o - 1) + 1, s)
-            for u, d, s, o in zip(offset, dilation, stride, out_size, strict=True)
-        )
-        dx_pad[(slice(None), slice(None), *target)] += d_cols[(slice(None), slice(None), *offset)]
+    dx_pad = scatter_add_windows(d_cols, x_pad.shape[2:], stride, dilation)
     crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(pads, in_size, strict=True))
     dx = np.ascontiguousarray(dx_pad[(slice(None), slice(None), *crop)])
 

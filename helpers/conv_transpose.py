@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arithmetic import transpose_output_sizes
 from ._validate import as_float_array, as_int, as_tuple, check_ndim
-from .im2col import scatter_add_windows
+from ._windows import scatter_add_windows
 
 __all__ = ["conv_transpose2d"]
 
@@ -86,30 +87,11 @@ def conv_transpose2d(
                 f"{fname}: b must have shape (C_out,) = ({c_out},) (w.shape[1] * groups), "
                 f"got {tuple(b.shape)}"
             )
-    for axis, (op, s, d) in enumerate(zip(output_padding, stride, dilation, strict=True)):
-        if op >= s and op >= d:
-            raise ValueError(
-                f"{fname}: output_padding must be smaller than the stride or the dilation "
-                f"(as in PyTorch); along spatial axis {axis} got output_padding={op}, "
-                f"stride={s}, dilation={d}"
-            )
+    out_size = transpose_output_sizes(
+        (h, wd), (kh, kw), stride, padding, output_padding, dilation, fname=fname
+    )
     # the full canvas every stamp lands on, before cropping `padding` from each side
-    canvas = [
-        (size - 1) * s + d * (k - 1) + 1 + op
-        for size, s, d, k, op in zip(
-            (h, wd), stride, dilation, (kh, kw), output_padding, strict=True
-        )
-    ]
-    out_size = [full - 2 * p for full, p in zip(canvas, padding, strict=True)]
-    for axis, size in enumerate(out_size):
-        if size < 1:
-            raise ValueError(
-                f"{fname}: the output would have {size} pixels along spatial axis {axis}: "
-                f"(H - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1 = "
-                f"{size} with input size {(h, wd)[axis]}, stride {stride[axis]}, padding "
-                f"{padding[axis]}, dilation {dilation[axis]}, kernel size {(kh, kw)[axis]}. "
-                f"Use less padding."
-            )
+    canvas = [size + 2 * p for size, p in zip(out_size, padding, strict=True)]
 
     dtype = np.result_type(x.dtype, w.dtype)
     c_in_per_group = c_in // groups

@@ -240,22 +240,10 @@ def load_mnist(as_float: bool = False):
 def load_fashion_mnist(as_float: bool = False):
     """A stratified subset of Fashion-MNIST, from ``data/fashion_mnist_small.npz``.
 
-    Args:
-        as_float: False (default) gives uint8 pixels in 0..255; True gives float32 in [0, 1].
-
-    Returns:
-        ``(x_train, y_train, x_test, y_test)``, NumPy arrays:
-
-        - ``x_train``: (5000, 28, 28) uint8 (or float32) greyscale, 0 = black background;
-        - ``y_train``: (5000,) int64 labels 0..9, 500 per class
-          (names: :data:`FASHION_MNIST_CLASSES`);
-        - ``x_test``: (1000, 28, 28); ``y_test``: (1000,), 100 per class, from the official
-          test set.
-
-        Both splits are shuffled. Each call returns new arrays.
-
-    Raises:
-        DataFileError: the file is missing or does not match ``data/MANIFEST.json``.
+    Like :func:`load_mnist` (the same ``as_float``, return types and errors), but smaller:
+    ``x_train`` (5000, 28, 28) and ``y_train`` (5000,) with 500 per class, ``x_test``
+    (1000, 28, 28) and ``y_test`` (1000,) with 100 per class from the official test set;
+    class names in :data:`FASHION_MNIST_CLASSES`.
     """
     return _load_split("fashion_mnist_small.npz", as_float, "load_fashion_mnist")
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from ._arithmetic import output_sizes
 from ._validate import as_float_array, as_tuple, check_ndim
+from ._windows import gather_windows, scatter_add_windows
 
 __all__ = ["col2im", "im2col"]
 
@@ -43,22 +44,14 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
         ``cols[n, (c*kH + u)*kW + v, i*W_out + j] = x_pad[n, c, i*sH + u*dH, j*sW + v*dW]``.
     """
     fname = "im2col"
-    x = as_float_array(x, "x", fname)
-    check_ndim(x, "x", fname, {4: "(N, C, H, W)", 3: "(C, H, W)"})
-    kernel, stride, padding, dilation = _hyperparameters(
-        kernel_size, stride, padding, dilation, fname
+    x, unbatched, (kernel, stride, padding, dilation) = _prepare(
+        x, "x", {4: "(N, C, H, W)", 3: "(C, H, W)"}, (kernel_size, stride, padding, dilation), fname
     )
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x[None]
     n, c, h, w = x.shape
     _output_size((h, w), kernel, stride, padding, dilation, fname, "x")  # validates
 
     x_pad = np.pad(x, [(0, 0), (0, 0), *((p, p) for p in padding)])
-    effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
-    windows = sliding_window_view(x_pad, effective, axis=(2, 3))  # a view, no copy
-    # keep every stride-th window and every dilation-th pixel: (N, C, H_out, W_out, kH, kW)
-    windows = windows[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+    windows = gather_windows(x_pad, kernel, stride, dilation)  # (N, C, H_out, W_out, kH, kW)
     # the one copy: (N, C, kH, kW, H_out, W_out) -> (N, C*kH*kW, L)
     cols = windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kernel[0] * kernel[1], -1)
     if not cols.flags.writeable:  # 1x1 kernels: reshape gave a (read-only) view, not a copy
@@ -85,14 +78,10 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1) -> n
         ``x`` and ``cols``.
     """
     fname = "col2im"
-    cols = as_float_array(cols, "cols", fname)
-    check_ndim(cols, "cols", fname, {3: "(N, C*kH*kW, L)", 2: "(C*kH*kW, L)"})
-    kernel, stride, padding, dilation = _hyperparameters(
-        kernel_size, stride, padding, dilation, fname
+    layouts = {3: "(N, C*kH*kW, L)", 2: "(C*kH*kW, L)"}
+    cols, unbatched, (kernel, stride, padding, dilation) = _prepare(
+        cols, "cols", layouts, (kernel_size, stride, padding, dilation), fname
     )
-    unbatched = cols.ndim == 2
-    if unbatched:
-        cols = cols[None]
     n, rows, length = cols.shape
     area = kernel[0] * kernel[1]
     if rows % area:
@@ -118,54 +107,27 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1) -> n
     return out[0] if unbatched else out
 
 
-def scatter_add_windows(patches: np.ndarray, canvas_shape, stride, dilation) -> np.ndarray:
-    """Add window contents into a zero canvas: the core of :func:`col2im` (no validation).
-
-    Args:
-        patches: ``(N, C, kH, kW, H_out, W_out)``; ``patches[n, c, u, v, i, j]`` belongs at
-            canvas position ``(i*sH + u*dH, j*sW + v*dW)``.
-        canvas_shape: ``(Hc, Wc)``, at least ``((H_out-1)*sH + dH*(kH-1) + 1, ...)``.
-        stride, dilation: pairs of positive ints.
-
-    Returns:
-        ``(N, C, Hc, Wc)``. One vectorized strided ``+=`` per kernel offset ``(u, v)``:
-        the loop runs ``kH * kW`` times, never over pixels.
-    """
-    n, c, kh, kw, oh, ow = patches.shape
-    canvas = np.zeros((n, c, *canvas_shape), dtype=patches.dtype)
-    (sh, sw), (dh, dw) = stride, dilation
-    for u in range(kh):
-        for v in range(kw):
-            top, left = u * dh, v * dw
-            canvas[
-                :, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw
-            ] += patches[:, :, u, v]
-    return canvas
-
-
-def _hyperparameters(kernel_size, stride, padding, dilation, fname):
-    return (
+def _prepare(array, name, layouts, hyperparameters, fname):
+    """Check ``array`` (one of ``layouts``, the batched one first) and the hyperparameters
+    ``(kernel_size, stride, padding, dilation)``; return the batched array, whether it was
+    unbatched, and the hyperparameters as pairs."""
+    array = as_float_array(array, name, fname)
+    check_ndim(array, name, fname, layouts)
+    unbatched = array.ndim == min(layouts)
+    kernel_size, stride, padding, dilation = hyperparameters
+    pairs = (
         as_tuple(kernel_size, "kernel_size", fname, 2, minimum=1),
         as_tuple(stride, "stride", fname, 2, minimum=1),
         as_tuple(padding, "padding", fname, 2, minimum=0),
         as_tuple(dilation, "dilation", fname, 2, minimum=1),
     )
+    return (array[None] if unbatched else array), unbatched, pairs
 
 
 def _output_size(size, kernel, stride, padding, dilation, fname, name) -> tuple[int, int]:
     """Number of window positions along H and W; ValueError if the kernel does not fit."""
-    out = []
-    for axis, (n, k, s, p, d) in enumerate(
-        zip(size, kernel, stride, padding, dilation, strict=True)
-    ):
-        span = d * (k - 1) + 1
-        if span > n + 2 * p:
-            raise ValueError(
-                f"{fname}: the kernel is larger than the padded {name} along spatial axis "
-                f"{axis}: kernel size {k} with dilation {d} spans {span} = dilation*(k-1)+1 "
-                f"positions, but the padded size is {n} + 2*{p} = {n + 2 * p}"
-            )
-        out.append((n + 2 * p - span) // s + 1)
+    pads = [(p, p) for p in padding]
+    out = output_sizes(size, kernel, stride, pads, dilation, fname=fname, name=name)
     return out[0], out[1]
 
 

@@ -84,10 +84,7 @@ def batch_norm(x, gamma, beta, eps=1e-5) -> np.ndarray:
         ValueError: a channel has a single value (``N * H * W == 1``): its variance is 0
             and the output would be just ``beta``. PyTorch raises here too.
     """
-    x, gamma, beta, eps = _prepare(x, gamma, beta, eps, "batch_norm")
-    _need_two_values(x, "batch_norm")
-    x_hat, _ = _normalize(x, *_batch_layout(x), eps=eps)
-    return _affine(x_hat, gamma, beta)
+    return _apply("batch_norm", x, gamma, beta, eps, sets="batch")
 
 
 def layer_norm(x, gamma, beta, eps=1e-5) -> np.ndarray:
@@ -105,9 +102,7 @@ def layer_norm(x, gamma, beta, eps=1e-5) -> np.ndarray:
     Returns:
         ``y``, same shape as ``x``. It behaves the same in training and evaluation.
     """
-    x, gamma, beta, eps = _prepare(x, gamma, beta, eps, "layer_norm")
-    x_hat, _ = _normalize(x, *_group_layout(x, 1), eps=eps)
-    return _affine(x_hat, gamma, beta)
+    return _apply("layer_norm", x, gamma, beta, eps, sets="layer")
 
 
 def instance_norm(x, gamma, beta, eps=1e-5) -> np.ndarray:
@@ -127,10 +122,7 @@ def instance_norm(x, gamma, beta, eps=1e-5) -> np.ndarray:
     Raises:
         ValueError: a single spatial position (``H * W == 1``), as in PyTorch.
     """
-    x, gamma, beta, eps = _prepare(x, gamma, beta, eps, "instance_norm", min_ndim=3)
-    _need_two_values(x, "instance_norm", per_instance=True)
-    x_hat, _ = _normalize(x, *_group_layout(x, x.shape[1]), eps=eps)
-    return _affine(x_hat, gamma, beta)
+    return _apply("instance_norm", x, gamma, beta, eps, sets="instance")
 
 
 def group_norm(x, num_groups, gamma, beta, eps=1e-5) -> np.ndarray:
@@ -149,10 +141,7 @@ def group_norm(x, num_groups, gamma, beta, eps=1e-5) -> np.ndarray:
     Returns:
         ``y``, same shape as ``x``.
     """
-    x, gamma, beta, eps = _prepare(x, gamma, beta, eps, "group_norm")
-    groups = _num_groups(num_groups, x.shape[1], "group_norm")
-    x_hat, _ = _normalize(x, *_group_layout(x, groups), eps=eps)
-    return _affine(x_hat, gamma, beta)
+    return _apply("group_norm", x, gamma, beta, eps, sets="group", num_groups=num_groups)
 
 
 # --------------------------------------------------------------------------- backward
@@ -176,76 +165,39 @@ def batch_norm_backward(dout, x, gamma, eps=1e-5):
     Returns:
         ``(dx, dgamma, dbeta)`` with shapes ``x.shape``, ``(C,)``, ``(C,)``.
     """
-    fname = "batch_norm_backward"
-    x, gamma, _, eps = _prepare(x, gamma, None, eps, fname)
-    dout = _check_dout(dout, x, fname)
-    _need_two_values(x, fname)
-    return _backward(dout, x, gamma, _batch_layout(x), eps)
+    return _apply("batch_norm_backward", x, gamma, None, eps, sets="batch", dout=dout)
 
 
 def layer_norm_backward(dout, x, gamma, eps=1e-5):
-    """Gradients of :func:`layer_norm`: ``(dx, dgamma, dbeta)``.
+    """Gradients of :func:`layer_norm`: ``(dx, dgamma, dbeta)``, shaped ``x.shape``, ``(C,)``,
+    ``(C,)``.
 
-    The formula of :func:`batch_norm_backward`, with means over each sample's (C, H, W).
-
-    Args:
-        dout: upstream gradient, the shape of ``x``.
-        x: the forward input, ``(N, C, H, W)`` or ``(N, C)``.
-        gamma: ``(C,)`` (``None``: 1).
-        eps: as in the forward pass.
-
-    Returns:
-        ``(dx, dgamma, dbeta)`` with shapes ``x.shape``, ``(C,)``, ``(C,)``.
+    The formula and the arguments of :func:`batch_norm_backward`, with means over each
+    sample's (C, H, W).
     """
-    fname = "layer_norm_backward"
-    x, gamma, _, eps = _prepare(x, gamma, None, eps, fname)
-    dout = _check_dout(dout, x, fname)
-    return _backward(dout, x, gamma, _group_layout(x, 1), eps)
+    return _apply("layer_norm_backward", x, gamma, None, eps, sets="layer", dout=dout)
 
 
 def instance_norm_backward(dout, x, gamma, eps=1e-5):
-    """Gradients of :func:`instance_norm`: ``(dx, dgamma, dbeta)``.
+    """Gradients of :func:`instance_norm`: ``(dx, dgamma, dbeta)``, shaped ``x.shape``,
+    ``(C,)``, ``(C,)``.
 
-    The formula of :func:`batch_norm_backward`, with means over each (sample, channel)'s
-    (H, W).
-
-    Args:
-        dout: upstream gradient, the shape of ``x``.
-        x: the forward input, ``(N, C, H, W)``.
-        gamma: ``(C,)`` (``None``: 1).
-        eps: as in the forward pass.
-
-    Returns:
-        ``(dx, dgamma, dbeta)`` with shapes ``x.shape``, ``(C,)``, ``(C,)``.
+    The formula and the arguments of :func:`batch_norm_backward`, with means over each
+    (sample, channel)'s (H, W); ``x`` needs at least one spatial axis.
     """
-    fname = "instance_norm_backward"
-    x, gamma, _, eps = _prepare(x, gamma, None, eps, fname, min_ndim=3)
-    dout = _check_dout(dout, x, fname)
-    _need_two_values(x, fname, per_instance=True)
-    return _backward(dout, x, gamma, _group_layout(x, x.shape[1]), eps)
+    return _apply("instance_norm_backward", x, gamma, None, eps, sets="instance", dout=dout)
 
 
 def group_norm_backward(dout, x, num_groups, gamma, eps=1e-5):
-    """Gradients of :func:`group_norm`: ``(dx, dgamma, dbeta)``.
+    """Gradients of :func:`group_norm`: ``(dx, dgamma, dbeta)``, shaped ``x.shape``, ``(C,)``,
+    ``(C,)``.
 
-    The formula of :func:`batch_norm_backward`, with means over each (sample, group)'s
-    (C / G, H, W).
-
-    Args:
-        dout: upstream gradient, the shape of ``x``.
-        x: the forward input, ``(N, C, H, W)`` or ``(N, C)``.
-        num_groups: G, a positive divisor of C.
-        gamma: ``(C,)`` (``None``: 1).
-        eps: as in the forward pass.
-
-    Returns:
-        ``(dx, dgamma, dbeta)`` with shapes ``x.shape``, ``(C,)``, ``(C,)``.
+    The formula and the arguments of :func:`batch_norm_backward`, with means over each
+    (sample, group)'s (C / G, H, W); ``num_groups`` is G, a positive divisor of C.
     """
-    fname = "group_norm_backward"
-    x, gamma, _, eps = _prepare(x, gamma, None, eps, fname)
-    dout = _check_dout(dout, x, fname)
-    groups = _num_groups(num_groups, x.shape[1], fname)
-    return _backward(dout, x, gamma, _group_layout(x, groups), eps)
+    return _apply(
+        "group_norm_backward", x, gamma, None, eps, sets="group", num_groups=num_groups, dout=dout
+    )
 
 
 # --------------------------------------------------------------------------- running stats
@@ -411,6 +363,34 @@ def fold_batch_norm(conv, bn):
 
 
 # --------------------------------------------------------------------------- internals
+
+
+def _apply(fname, x, gamma, beta, eps, *, sets, num_groups=None, dout=None):
+    """The one implementation of the four layers: forward, or backward when ``dout`` is given.
+
+    ``sets`` says which values share a mean and a variance: ``"batch"`` (one set per
+    channel), ``"layer"`` (per sample), ``"instance"`` (per sample and channel) or
+    ``"group"`` (per sample and group of C / ``num_groups`` channels).
+    Returns ``y`` (forward) or ``(dx, dgamma, dbeta)`` (backward).
+    """
+    min_ndim = 3 if sets == "instance" else 2
+    x, gamma, beta, eps = _prepare(x, gamma, beta, eps, fname, min_ndim=min_ndim)
+    if dout is not None:
+        dout = _check_dout(dout, x, fname)
+    if sets in ("batch", "instance"):
+        _need_two_values(x, fname, per_instance=sets == "instance")
+    if sets == "batch":
+        layout = _batch_layout(x)
+    elif sets == "layer":
+        layout = _group_layout(x, 1)
+    elif sets == "instance":
+        layout = _group_layout(x, x.shape[1])
+    else:
+        layout = _group_layout(x, _num_groups(num_groups, x.shape[1], fname))
+    if dout is not None:
+        return _backward(dout, x, gamma, layout, eps)
+    x_hat, _ = _normalize(x, *layout, eps=eps)
+    return _affine(x_hat, gamma, beta)
 
 
 def _prepare(x, gamma, beta, eps, fname, min_ndim=2):

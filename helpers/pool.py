@@ -16,16 +16,18 @@ in the average (PyTorch's default ``count_include_pad=True``: the divisor is alw
 ``kH * kW``).
 
 The implementation is vectorized: ``sliding_window_view`` gathers every window at once; the
-backward passes scatter the gradient with ``np.bincount`` (max) or with one slice-add per
-kernel offset (average). There is no Python loop over output pixels.
+backward passes scatter the gradient with ``np.bincount`` (max) or with col2im's one
+slice-add per kernel offset (average, :func:`helpers._windows.scatter_add_windows`). There
+is no Python loop over output pixels.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from ._arithmetic import output_sizes
 from ._validate import as_float_array, as_tuple, check_ndim
+from ._windows import gather_windows, scatter_add_windows
 
 __all__ = [
     "avg_pool2d",
@@ -139,11 +141,8 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0) -> np.ndar
     n, c, h, w = x.shape
     dtype = np.result_type(x.dtype, dout.dtype)
     share = (dout / (kh * kw)).astype(dtype, copy=False)
-    dx_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dtype)
-    span_h, span_w = sh * (h_out - 1) + 1, sw * (w_out - 1) + 1  # first to last window start
-    for u in range(kh):  # one vectorized slice-add per kernel offset (not per output)
-        for v in range(kw):
-            dx_pad[:, :, u : u + span_h : sh, v : v + span_w : sw] += share
+    patches = np.broadcast_to(share[:, :, None, None], (n, c, kh, kw, h_out, w_out))
+    dx_pad = scatter_add_windows(patches, (h + 2 * ph, w + 2 * pw), (sh, sw), (1, 1))
     dx = np.ascontiguousarray(dx_pad[:, :, ph : ph + h, pw : pw + w])
     return dx[0] if unbatched else dx
 
@@ -190,15 +189,7 @@ def _prepare(x, kernel_size, stride, padding, fname):
                 f"(padding <= kernel_size // 2, as in PyTorch); got padding={padding!r} "
                 f"with kernel_size={kernel_size!r}"
             )
-    out_size = []
-    for axis, (size, k, s, p) in enumerate(zip(x.shape[2:], kernel, step, pad, strict=True)):
-        if k > size + 2 * p:
-            raise ValueError(
-                f"{fname}: the kernel is larger than the padded input along spatial axis "
-                f"{axis}: kernel size {k}, but the input has {size} positions plus "
-                f"2*{p} padding = {size + 2 * p}. Use a smaller kernel_size."
-            )
-        out_size.append((size + 2 * p - k) // s + 1)
+    out_size = output_sizes(x.shape[2:], kernel, step, [(p, p) for p in pad], (1, 1), fname=fname)
     return x, unbatched, (kernel, step, pad, tuple(out_size))
 
 
@@ -226,9 +217,9 @@ def _check_dout(dout, x, out_size, unbatched, fname) -> np.ndarray:
 
 def _windows(x, kernel, step, pad, fill) -> np.ndarray:
     """Every pooling window of the padded ``x``: a view ``(N, C, H_out, W_out, kH, kW)``."""
-    (ph, pw), (sh, sw) = pad, step
+    (ph, pw) = pad
     x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
-    return sliding_window_view(x_pad, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+    return gather_windows(x_pad, kernel, step, (1, 1))
 
 
 def _argmax_in_window(windows, kernel, step, pad, size) -> np.ndarray:

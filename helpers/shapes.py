@@ -15,26 +15,28 @@ would be empty, raises ``ValueError`` naming the arguments.
 
 The receptive-field tools (``receptive_field``, ``receptive_field_table``,
 ``empirical_receptive_field``, ``field_gradient`` and their result types) live in
-:mod:`helpers.receptive_field` and are re-exported here.
+:mod:`helpers.receptive_field` and are re-exported here, imported on first use: the
+formulas themselves load neither NumPy nor PyTorch. The arithmetic is shared with the
+layers, in :mod:`helpers._arithmetic`.
 """
 
 from __future__ import annotations
 
 import numbers
 
+from ._arithmetic import named_padding, output_sizes, transpose_output_sizes
 from ._validate import as_int, as_tuple
 
+# re-exported from helpers.receptive_field on first use, by __getattr__ below
+_RECEPTIVE_FIELD_NAMES = ("LayerField", "ReceptiveField", "ReceptiveFieldTable")
+_RECEPTIVE_FIELD_NAMES += ("empirical_receptive_field", "field_gradient")
+_RECEPTIVE_FIELD_NAMES += ("receptive_field", "receptive_field_table")
+
 __all__ = [
-    "LayerField",
-    "ReceptiveField",
-    "ReceptiveFieldTable",
     "conv_output_size",
     "conv_transpose_output_size",
-    "empirical_receptive_field",
-    "field_gradient",
     "pool_output_size",
-    "receptive_field",
-    "receptive_field_table",
+    *_RECEPTIVE_FIELD_NAMES,
 ]
 
 
@@ -61,6 +63,17 @@ def _per_axis(value, name: str, fname: str, length: int, minimum: int, is_tuple:
     return as_tuple(value, name, fname, length, minimum)
 
 
+def _arguments(n, fname: str, **arguments):
+    """The input sizes, whether ``n`` was a tuple, and each of ``arguments`` (checked in
+    their order) as one int per axis: >= 0 for a padding, positive otherwise."""
+    sizes, is_tuple = _axes(n, fname)
+    per_axis = [
+        _per_axis(value, name, fname, len(sizes), 0 if "padding" in name else 1, is_tuple)
+        for name, value in arguments.items()
+    ]
+    return sizes, is_tuple, per_axis
+
+
 def _result(values: list[int], is_tuple: bool):
     return tuple(values) if is_tuple else values[0]
 
@@ -82,41 +95,17 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
             dilated kernel larger than the padded input (an empty output).
     """
     fname = "conv_output_size"
-    sizes, is_tuple = _axes(n, fname)
-    nd = len(sizes)
-    kernel = _per_axis(kernel_size, "kernel_size", fname, nd, 1, is_tuple)
-    stride = _per_axis(stride, "stride", fname, nd, 1, is_tuple)
-    dilation = _per_axis(dilation, "dilation", fname, nd, 1, is_tuple)
+    sizes, is_tuple, (kernel, stride, dilation) = _arguments(
+        n, fname, kernel_size=kernel_size, stride=stride, dilation=dilation
+    )
     if isinstance(padding, str):
-        if padding == "valid":
-            padding = 0
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(
-                    f"{fname}: padding='same' needs stride=1 (as in PyTorch), got "
-                    f"stride={_result(list(stride), is_tuple)!r}"
-                )
-            return _result(list(sizes), is_tuple)
-        else:
-            raise ValueError(
-                f"{fname}: padding must be an int, a tuple, 'valid' or 'same'; got {padding!r}"
-            )
-    padding = _per_axis(padding, "padding", fname, nd, 0, is_tuple)
-    out = []
-    for axis, (size, k, s, p, d) in enumerate(
-        zip(sizes, kernel, stride, padding, dilation, strict=True)
-    ):
-        span = d * (k - 1) + 1
-        if size + 2 * p < span:
-            where = f" on axis {axis}" if is_tuple else ""
-            raise ValueError(
-                f"{fname}: the output would be empty{where}: n={size} with padding={p} gives "
-                f"a padded input of {size + 2 * p}, but kernel_size={k} with dilation={d} spans "
-                f"dilation*(kernel_size-1)+1 = {span} positions. Use a smaller kernel_size or "
-                f"dilation, more padding, or a larger input."
-            )
-        out.append((size + 2 * p - span) // s + 1)
-    return _result(out, is_tuple)
+        shown = _result(list(stride), is_tuple)
+        pads = named_padding(
+            padding, kernel, stride, dilation, fname=fname, shown_stride=shown, by_argument=True
+        )
+    else:
+        pads = [(p, p) for p in _per_axis(padding, "padding", fname, len(sizes), 0, is_tuple)]
+    return _formula_sizes(sizes, kernel, stride, pads, dilation, fname, is_tuple)
 
 
 def conv_transpose_output_size(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
@@ -138,32 +127,13 @@ def conv_transpose_output_size(n, kernel_size, stride=1, padding=0, output_paddi
         ValueError: an argument out of range, or a non-positive output size.
     """
     fname = "conv_transpose_output_size"
-    sizes, is_tuple = _axes(n, fname)
-    nd = len(sizes)
-    kernel = _per_axis(kernel_size, "kernel_size", fname, nd, 1, is_tuple)
-    stride = _per_axis(stride, "stride", fname, nd, 1, is_tuple)
-    padding = _per_axis(padding, "padding", fname, nd, 0, is_tuple)
-    output_padding = _per_axis(output_padding, "output_padding", fname, nd, 0, is_tuple)
-    dilation = _per_axis(dilation, "dilation", fname, nd, 1, is_tuple)
-    out = []
-    for axis, (size, k, s, p, op, d) in enumerate(
-        zip(sizes, kernel, stride, padding, output_padding, dilation, strict=True)
-    ):
-        where = f" on axis {axis}" if is_tuple else ""
-        if op >= max(s, d):
-            raise ValueError(
-                f"{fname}: output_padding must be smaller than stride or dilation{where}, got "
-                f"output_padding={op}, stride={s}, dilation={d}"
-            )
-        size_out = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-        if size_out < 1:
-            raise ValueError(
-                f"{fname}: the output would be empty{where}: n={size}, kernel_size={k}, "
-                f"stride={s}, padding={p}, output_padding={op}, dilation={d} give "
-                f"(n-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1 "
-                f"= {size_out}. Use less padding."
-            )
-        out.append(size_out)
+    sizes, is_tuple, per_axis = _arguments(
+        n, fname, kernel_size=kernel_size, stride=stride, padding=padding,
+        output_padding=output_padding, dilation=dilation,
+    )  # fmt: skip
+    out = transpose_output_sizes(
+        sizes, *per_axis, fname=fname, by_argument=True, axis_named=is_tuple
+    )
     return _result(out, is_tuple)
 
 
@@ -189,45 +159,39 @@ def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
             empty output.
     """
     fname = "pool_output_size"
-    sizes, is_tuple = _axes(n, fname)
-    nd = len(sizes)
-    kernel = _per_axis(kernel_size, "kernel_size", fname, nd, 1, is_tuple)
-    stride = kernel if stride is None else _per_axis(stride, "stride", fname, nd, 1, is_tuple)
-    padding = _per_axis(padding, "padding", fname, nd, 0, is_tuple)
-    dilation = _per_axis(dilation, "dilation", fname, nd, 1, is_tuple)
+    sizes, is_tuple, (kernel, stride, padding, dilation) = _arguments(
+        n, fname, kernel_size=kernel_size, stride=kernel_size if stride is None else stride,
+        padding=padding, dilation=dilation,
+    )  # fmt: skip
     if not isinstance(ceil_mode, bool):
         raise TypeError(f"{fname}: ceil_mode must be True or False, got {ceil_mode!r}")
-    out = []
-    for axis, (size, k, s, p, d) in enumerate(
-        zip(sizes, kernel, stride, padding, dilation, strict=True)
-    ):
-        where = f" on axis {axis}" if is_tuple else ""
+    for axis, (k, p) in enumerate(zip(kernel, padding, strict=True)):
         if p > k // 2:
+            where = f" on axis {axis}" if is_tuple else ""
             raise ValueError(
                 f"{fname}: padding must be at most half the kernel size{where} (as in "
                 f"PyTorch), got padding={p} for kernel_size={k}"
             )
-        span = d * (k - 1) + 1
-        numerator = size + 2 * p - span + (s - 1 if ceil_mode else 0)
-        size_out = numerator // s + 1  # floor division rounds towards -inf, like div_rtn
-        if ceil_mode and (size_out - 1) * s >= size + p:
-            size_out -= 1  # the last window would start in the right padding
-        if size_out < 1:
-            raise ValueError(
-                f"{fname}: the output would be empty{where}: n={size} with padding={p} gives "
-                f"a padded input of {size + 2 * p}, but kernel_size={k} with dilation={d} spans "
-                f"{span} positions. Use a smaller kernel_size, or a larger input."
-            )
-        out.append(size_out)
+    pads = [(p, p) for p in padding]
+    return _formula_sizes(sizes, kernel, stride, pads, dilation, fname, is_tuple, ceil_mode)
+
+
+def _formula_sizes(sizes, kernel, stride, pads, dilation, fname, is_tuple, ceil_mode=False):
+    """The output sizes as the formulas return them (an int, or a tuple when n is one)."""
+    out = output_sizes(
+        sizes, kernel, stride, pads, dilation,
+        fname=fname, ceil_mode=ceil_mode, by_argument=True, axis_named=is_tuple,
+    )  # fmt: skip
     return _result(out, is_tuple)
 
 
-from .receptive_field import (  # noqa: E402  (re-exported; that module does not import this one)
-    LayerField,
-    ReceptiveField,
-    ReceptiveFieldTable,
-    empirical_receptive_field,
-    field_gradient,
-    receptive_field,
-    receptive_field_table,
-)
+def __getattr__(name: str):
+    """Re-export the receptive-field tools of :mod:`helpers.receptive_field` on first use,
+    so that the integer formulas above load without PyTorch and ``torch.fx``."""
+    if name in _RECEPTIVE_FIELD_NAMES:
+        from . import receptive_field
+
+        value = getattr(receptive_field, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,8 @@ and takes the contract's tests with
         test_verdicts_are_deterministic,
     ) = contract_tests(CASES, chapter="4")
 
+- ``transposed(answer, *axes)``: a right answer whose result has its axes in the wrong
+  order (channels last, batch and channel swapped, ...).
 - ``reference``: the answer that must pass, or a list of answers that must each pass.
 - An answer is what the checker is called with: one function (or a wrong non-function),
   or ``together(f, g)`` for a checker that takes several functions at once.
@@ -59,6 +61,11 @@ class Together(tuple):
 
 def together(*answers) -> Together:
     return Together(answers)
+
+
+def transposed(answer, *axes):
+    """A layout mistake: ``answer`` with the axes of its result permuted to ``axes``."""
+    return lambda *args: answer(*args).transpose(*axes)
 
 
 def arguments(answer) -> tuple:

@@ -1,11 +1,23 @@
-"""Shared test setup: the checker contract's asserts are rewritten; a one-thread fixture."""
+"""Shared test setup: the checker contract's asserts are rewritten; Hypothesis keeps its
+cache outside the repository; a one-thread fixture."""
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
 # Before any test module imports it, so that its failing asserts show their values.
 pytest.register_assert_rewrite("checker_contract", "named_errors")
+
+# The property tests remember no examples (``database=None`` in tests/strategies.py), but
+# Hypothesis still caches the constants it reads from the source, by default in
+# ``.hypothesis/`` of the working directory: keep that out of the repository.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "hypothesis-course")
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,39 +6,24 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
 from named_errors import assert_named_error
+from strategies import PROPERTY, SEEDS, conv_problems
 
 from helpers.affine import conv_matrix
 from helpers.conv import conv_transpose2d
 
-
-def random_config(seed: int) -> dict:
-    rng = np.random.default_rng(seed)
-    kernel = tuple(int(k) for k in rng.integers(1, 4, 2))
-    stride = tuple(int(s) for s in rng.integers(1, 4, 2))
-    padding = tuple(int(p) for p in rng.integers(0, 3, 2))
-    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
-    size = tuple(
-        max(1, d * (k - 1) + 1 - 2 * p + int(rng.integers(0, 6)))
-        for k, d, p in zip(kernel, dilation, padding, strict=True)
-    )
-    c, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    return dict(
-        x=rng.standard_normal((c, *size)),
-        w=rng.standard_normal((c_out, c, *kernel)),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-    )
+SINGLE_IMAGES = conv_problems(2, groups=False, bias=False, batch=False, extra=5)
+"""``x`` of shape ``(C, H, W)`` and ``w`` of ``(C_out, C, kH, kW)``, one group, no bias."""
 
 
 def hyper(cfg: dict) -> dict:
     return {key: cfg[key] for key in ("stride", "padding", "dilation")}
 
 
-@pytest.mark.parametrize("seed", range(100))
-def test_matrix_times_x_is_conv2d(seed):
-    cfg = random_config(seed)
+@settings(PROPERTY, max_examples=100)
+@given(cfg=SINGLE_IMAGES)
+def test_matrix_times_x_is_conv2d(cfg):
     x, w = cfg["x"], cfg["w"]
     m = conv_matrix(w, x.shape[1:], **hyper(cfg))
     expected = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w), **hyper(cfg)).numpy()
@@ -46,9 +31,9 @@ def test_matrix_times_x_is_conv2d(seed):
     np.testing.assert_allclose(m @ x.ravel(), expected.ravel(), rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("seed", range(100))
-def test_transpose_is_conv_transpose2d_and_the_input_gradient(seed):
-    cfg = random_config(1000 + seed)
+@settings(PROPERTY, max_examples=100)
+@given(cfg=SINGLE_IMAGES, seed=SEEDS)
+def test_transpose_is_conv_transpose2d_and_the_input_gradient(cfg, seed):
     x, w = cfg["x"], cfg["w"]
     m = conv_matrix(w, x.shape, **hyper(cfg))
     x_t = torch.from_numpy(x)[None].requires_grad_(True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from checker_contract import contract_tests
+from checker_contract import contract_tests, transposed
 
 from helpers import check
 from helpers.check.core import Mismatch, NotAttempted, run_module, whole_number, whole_pair
@@ -70,12 +70,9 @@ CASES = {
         conv2d,
         {
             "no bias": (lambda x, w, b: conv2d(x, w), ["forgot to add the bias"]),
-            "channels last": (
-                lambda x, w, b: conv2d(x, w, b).transpose(0, 2, 3, 1),
-                ["channels before"],
-            ),
+            "channels last": (transposed(conv2d, 0, 2, 3, 1), ["channels before"]),
             "batch and channel swapped": (
-                lambda x, w, b: conv2d(x, w, b).transpose(1, 0, 2, 3),
+                transposed(conv2d, 1, 0, 2, 3),
                 ["batch axis comes first"],
             ),
             "padded": (lambda x, w, b: conv2d(x, w, b, padding=1), ["has shape"]),

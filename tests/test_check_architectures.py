@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -120,23 +121,14 @@ CASES = {
     check.layer_table: (
         table,
         {
-            "no biases": (lambda L, s: table(L, s, bias=False), ["forgot the biases"]),
-            "biases counted as MACs": (
-                lambda L, s: table(L, s, bias_macs=True),
-                ["biases are not counted"],
-            ),
+            "no biases": (partial(table, bias=False), ["forgot the biases"]),
+            "biases counted as MACs": (partial(table, bias_macs=True), ["biases are not counted"]),
             "channels last (transposed shape)": (
-                lambda L, s: table(L, s, hwc=True),
+                partial(table, hwc=True),
                 ["(channels, height, width)"],
             ),
-            "pool off by one (ceil)": (
-                lambda L, s: table(L, s, ceil=True),
-                ["floor((n - K) / S) + 1"],
-            ),
-            "MACs over input positions": (
-                lambda L, s: table(L, s, in_macs=True),
-                ["*output* positions"],
-            ),
+            "pool off by one (ceil)": (partial(table, ceil=True), ["floor((n - K) / S) + 1"]),
+            "MACs over input positions": (partial(table, in_macs=True), ["*output* positions"]),
             "rows missing": (lambda L, s: table(L, s)[:-1], ["one row per layer"]),
             "a dict": (lambda L, s: {"rows": table(L, s)}, ["a list of rows"]),
             "bad row": (lambda L, s: [r[1] for r in table(L, s)], ["each row must be a tuple"]),

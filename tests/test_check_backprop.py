@@ -53,17 +53,22 @@ def conv2d_loops(dout, x, w, stride, padding):
     return dx_pad[:, :, padding : padding + h, padding : padding + wd], dw, db
 
 
-def max_pool_loops(dout, x, kernel_size, stride):
+def _route_to_max(dout, x, kernel_size, stride, *, accumulate: bool):
+    """Send each output's gradient to the first maximum of its window, added or assigned."""
     dx = np.zeros_like(x)
     k, s = kernel_size, stride
-    for n in range(dout.shape[0]):
-        for c in range(dout.shape[1]):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = x[n, c, i * s : i * s + k, j * s : j * s + k]
-                    u, v = np.unravel_index(np.argmax(window), window.shape)
-                    dx[n, c, i * s + u, j * s + v] += dout[n, c, i, j]
+    for n, c, i, j in np.ndindex(dout.shape):
+        window = x[n, c, i * s : i * s + k, j * s : j * s + k]
+        u, v = np.unravel_index(np.argmax(window), window.shape)
+        if accumulate:
+            dx[n, c, i * s + u, j * s + v] += dout[n, c, i, j]
+        else:
+            dx[n, c, i * s + u, j * s + v] = dout[n, c, i, j]
     return dx
+
+
+def max_pool_loops(dout, x, kernel_size, stride):
+    return _route_to_max(dout, x, kernel_size, stride, accumulate=True)
 
 
 def centred_loops(f, x, h=1e-5):
@@ -108,16 +113,7 @@ def not_restored(f, x, h=1e-5):
 
 
 def assign_instead_of_add(dout, x, kernel_size, stride):
-    dx = np.zeros_like(x)
-    k, s = kernel_size, stride
-    for i in range(dout.shape[2]):
-        for j in range(dout.shape[3]):
-            for n in range(dout.shape[0]):
-                for c in range(dout.shape[1]):
-                    window = x[n, c, i * s : i * s + k, j * s : j * s + k]
-                    u, v = np.unravel_index(np.argmax(window), window.shape)
-                    dx[n, c, i * s + u, j * s + v] = dout[n, c, i, j]
-    return dx
+    return _route_to_max(dout, x, kernel_size, stride, accumulate=False)
 
 
 def every_tie(dout, x, kernel_size, stride):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from checker_contract import contract_tests
+from checker_contract import contract_tests, transposed
 
 from helpers.check.pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
 from helpers.conv import conv2d
@@ -89,11 +89,11 @@ CASES = {
                 ["keep the channel axis"],
             ),
             "batch and channel swapped": (
-                lambda x, k, s: max_pool2d(x, k, s).transpose(1, 0, 2, 3),
+                transposed(max_pool2d, 1, 0, 2, 3),
                 ["batch axis comes first"],
             ),
             "height and width swapped": (
-                lambda x, k, s: max_pool2d(x, k, s).transpose(0, 1, 3, 2),
+                transposed(max_pool2d, 0, 1, 3, 2),
                 ["rows and columns are swapped"],
             ),
             "wrong values": (lambda x, k, s: max_pool2d(x, k, s) + 1, ["values are wrong"]),
@@ -125,14 +125,11 @@ CASES = {
             ),
             "single output channel": (
                 lambda x, k, s: conv2d(x, np.full((1, x.shape[1], k, k), 1 / (k * k)), stride=s),
-                ["one output channel per input channel"],
+                ["output channel", "per input channel"],
             ),
             "stride forgotten": (lambda x, k, s: avg_by_conv(x, k, 1), ["stride=stride"]),
             "max instead of average": (max_pool2d, ["that is max pooling"]),
-            "transposed": (
-                lambda x, k, s: avg_pool2d(x, k, s).transpose(0, 1, 3, 2),
-                ["transposed"],
-            ),
+            "transposed": (transposed(avg_pool2d, 0, 1, 3, 2), ["transposed"]),
             "off by one": (lambda x, k, s: avg_pool2d(x, k, s)[..., 1:, 1:], ["has shape"]),
             "NaN": (lambda x, k, s: avg_pool2d(x, k, s) * np.nan, ["NaN"]),
         },

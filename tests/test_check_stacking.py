@@ -59,7 +59,7 @@ CASES = {
             "height and width swapped": (edit(lambda w, o: (w, (o[0], o[2], o[1]))), ["swapped"]),
             "last layer only": (
                 lambda s, f: stack_shapes(s, f)[-1:],
-                ["one (weight_shape, output_shape) pair per layer"],
+                ["(weight_shape, output_shape)", "per layer"],
             ),
             "with the input": (
                 lambda s, f: [(None, tuple(s)), *stack_shapes(s, f)],
@@ -67,7 +67,7 @@ CASES = {
             ),
             "output shapes only": (
                 lambda s, f: [o for _, o in stack_shapes(s, f)],
-                ["expected a pair (weight_shape, output_shape)"],
+                ["pair", "(weight_shape, output_shape)"],
             ),
             "batch axis in the output": (
                 edit(lambda w, o: (w, (1, *o))),
@@ -77,7 +77,7 @@ CASES = {
                 edit(lambda w, o: (w, (o[0], o[1] + 0.5, o[2]))),
                 ["not a whole number"],
             ),
-            "a number": (lambda s, f: 7, ["expected a list of (weight_shape, output_shape)"]),
+            "a number": (lambda s, f: 7, ["list", "(weight_shape, output_shape)"]),
             "returns None": (lambda s, f: None, ["None", "return"]),
             "a generator, lists inside": (
                 lambda s, f: ([list(w), list(o)] for w, o in stack_shapes(s, f)),

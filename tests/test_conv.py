@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from named_errors import assert_named_error
+from strategies import PROPERTY, conv_problems
 
 from helpers.conv import conv1d, conv2d, conv3d
 
@@ -14,56 +17,26 @@ OURS = {1: conv1d, 2: conv2d, 3: conv3d}
 THEIRS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-def random_config(seed: int, nd: int) -> dict:
-    """A random, valid convolution problem: x, w, b and the hyper-parameters."""
-    rng = np.random.default_rng(seed)
-    groups = int(rng.choice([1, 1, 2, 3]))
-    c_in = groups * int(rng.integers(1, 4))
-    c_out = groups * int(rng.integers(1, 4))
-    kernel = tuple(int(k) for k in rng.integers(1, 5, nd))
-    dilation = tuple(int(d) for d in rng.integers(1, 3, nd))
-    stride = tuple(int(s) for s in rng.integers(1, 4, nd))
-    padding = tuple(int(p) for p in rng.integers(0, 3, nd))
-    # input large enough for the dilated kernel, sides different (non-square)
-    size = tuple(
-        int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 1 - 2 * p + 8))
-        for k, d, p in zip(kernel, dilation, padding, strict=True)
-    )
-    size = tuple(max(s, 1) for s in size)
-    n = int(rng.integers(1, 4))
-    x = rng.standard_normal((n, c_in, *size))
-    w = rng.standard_normal((c_out, c_in // groups, *kernel))
-    b = rng.standard_normal(c_out) if rng.random() < 0.7 else None
-    return dict(x=x, w=w, b=b, stride=stride, padding=padding, dilation=dilation, groups=groups)
-
-
 def torch_reference(nd: int, cfg: dict) -> np.ndarray:
     b = None if cfg["b"] is None else torch.from_numpy(cfg["b"])
-    out = THEIRS[nd](
-        torch.from_numpy(cfg["x"]),
-        torch.from_numpy(cfg["w"]),
-        b,
-        stride=cfg["stride"],
-        padding=cfg["padding"],
-        dilation=cfg["dilation"],
-        groups=cfg["groups"],
-    )
-    return out.numpy()
+    hyper = {k: v for k, v in cfg.items() if k not in ("x", "w", "b")}
+    return THEIRS[nd](torch.from_numpy(cfg["x"]), torch.from_numpy(cfg["w"]), b, **hyper).numpy()
 
 
-@pytest.mark.parametrize("seed", range(200))
-def test_conv2d_matches_torch(seed):
-    cfg = random_config(seed, nd=2)
+@settings(PROPERTY, max_examples=200)
+@given(cfg=conv_problems(nd=2))
+def test_conv2d_matches_torch(cfg):
     expected = torch_reference(2, cfg)
     got = conv2d(**cfg)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("nd", [1, 3])
-def test_conv1d_conv3d_match_torch(seed, nd):
-    cfg = random_config(1000 + seed, nd=nd)
+@settings(PROPERTY, max_examples=40)
+@given(data=st.data())
+def test_conv1d_conv3d_match_torch(nd, data):
+    cfg = data.draw(conv_problems(nd=nd))
     np.testing.assert_allclose(OURS[nd](**cfg), torch_reference(nd, cfg), rtol=1e-10, atol=1e-10)
 
 

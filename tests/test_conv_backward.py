@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from named_errors import assert_named_error
+from strategies import PROPERTY, SEEDS, conv_problems
 
 from helpers.conv import conv1d, conv1d_backward, conv2d, conv2d_backward
 from helpers.conv_backward import conv3d_backward
@@ -19,38 +22,14 @@ THEIRS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
-def random_config(seed: int, nd: int, dtype=np.float64) -> dict:
-    """A random, valid convolution problem: x, w and the hyper-parameters."""
-    rng = np.random.default_rng(seed)
-    groups = int(rng.choice([1, 1, 2, 3]))
-    c_in = groups * int(rng.integers(1, 4))
-    c_out = groups * int(rng.integers(1, 4))
-    kernel = tuple(int(k) for k in rng.integers(1, 5, nd))
-    dilation = tuple(int(d) for d in rng.integers(1, 3, nd))
-    stride = tuple(int(s) for s in rng.integers(1, 4, nd))
-    padding = tuple(int(p) for p in rng.integers(0, 3, nd))
-    if rng.random() < 0.15:
-        stride, padding = (1,) * nd, "same"
-    pad = (0,) * nd if padding == "same" else padding
-    size = tuple(
-        max(1, int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 1 - 2 * p + 8)))
-        for k, d, p in zip(kernel, dilation, pad, strict=True)
-    )
-    n = int(rng.integers(1, 4))
-    x = rng.standard_normal((n, c_in, *size)).astype(dtype)
-    w = rng.standard_normal((c_out, c_in // groups, *kernel)).astype(dtype)
-    hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return dict(x=x, w=w, seed=seed, **hyper)
-
-
-def autograd(nd: int, cfg: dict) -> tuple[np.ndarray, ...]:
-    """(dout, dx, dw, db) from torch autograd for a random upstream gradient."""
+def autograd(nd: int, cfg: dict, seed: int) -> tuple[np.ndarray, ...]:
+    """(dout, dx, dw, db) from torch autograd for an upstream gradient drawn from ``seed``."""
     x = torch.from_numpy(cfg["x"]).requires_grad_()
     w = torch.from_numpy(cfg["w"]).requires_grad_()
     b = torch.zeros(w.shape[0], dtype=w.dtype, requires_grad=True)
     hyper = {k: cfg[k] for k in ("stride", "padding", "dilation", "groups")}
     out = THEIRS[nd](x, w, b, **hyper)
-    rng = np.random.default_rng(cfg["seed"] + 10_000)
+    rng = np.random.default_rng(seed)
     dout = rng.standard_normal(tuple(out.shape)).astype(cfg["x"].dtype)
     out.backward(torch.from_numpy(dout))
     return dout, x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
@@ -62,10 +41,10 @@ def run_ours(nd: int, cfg: dict, dout: np.ndarray):
 
 
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
-@pytest.mark.parametrize("seed", range(120))
-def test_conv2d_backward_matches_autograd(seed):
-    cfg = random_config(seed, nd=2)
-    dout, *expected = autograd(2, cfg)
+@settings(PROPERTY, max_examples=120)
+@given(cfg=conv_problems(2, bias=False, same=True), seed=SEEDS)
+def test_conv2d_backward_matches_autograd(cfg, seed):
+    dout, *expected = autograd(2, cfg, seed)
     got = run_ours(2, cfg, dout)
     for name, ours, theirs in zip(("dx", "dw", "db"), got, expected, strict=True):
         assert ours.shape == theirs.shape, name
@@ -74,20 +53,21 @@ def test_conv2d_backward_matches_autograd(seed):
 
 
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
-@pytest.mark.parametrize("seed", range(20))
 @pytest.mark.parametrize("nd", [1, 3])
-def test_conv1d_conv3d_backward_match_autograd(seed, nd):
-    cfg = random_config(500 + seed, nd=nd)
-    dout, *expected = autograd(nd, cfg)
+@settings(PROPERTY, max_examples=20)
+@given(data=st.data())
+def test_conv1d_conv3d_backward_match_autograd(nd, data):
+    cfg = data.draw(conv_problems(nd, bias=False, same=True))
+    dout, *expected = autograd(nd, cfg, data.draw(SEEDS))
     for ours, theirs in zip(run_ours(nd, cfg, dout), expected, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
-@pytest.mark.parametrize("seed", range(20))
-def test_float32_stays_float32_and_matches(seed):
-    cfg = random_config(900 + seed, nd=2, dtype=np.float32)
-    dout, *expected = autograd(2, cfg)
+@settings(PROPERTY, max_examples=20)
+@given(cfg=conv_problems(2, bias=False, same=True, dtype=np.float32), seed=SEEDS)
+def test_float32_stays_float32_and_matches(cfg, seed):
+    dout, *expected = autograd(2, cfg, seed)
     for ours, theirs in zip(run_ours(2, cfg, dout), expected, strict=True):
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)

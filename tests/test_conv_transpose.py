@@ -6,62 +6,23 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
 from named_errors import assert_named_error
+from strategies import PROPERTY, SEEDS, conv_transpose_problems
 
 from helpers.conv import conv2d, conv_transpose2d
 
 
-def random_config(seed: int) -> dict:
-    """A random valid transposed-convolution problem, every option exercised."""
-    rng = np.random.default_rng(seed)
-    groups = int(rng.choice([1, 1, 2, 3]))
-    c_in = groups * int(rng.integers(1, 4))
-    c_out = groups * int(rng.integers(1, 4))
-    kernel = tuple(int(k) for k in rng.integers(1, 5, 2))
-    stride = tuple(int(s) for s in rng.integers(1, 4, 2))
-    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
-    output_padding = tuple(
-        int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation, strict=True)
-    )
-    size = tuple(int(s) for s in rng.integers(1, 7, 2))
-    # padding may crop at most what the output has, minus one pixel
-    padding = tuple(
-        int(rng.integers(0, max(1, min(3, ((n - 1) * s + d * (k - 1) + op) // 2 + 1))))
-        for n, s, d, k, op in zip(size, stride, dilation, kernel, output_padding, strict=True)
-    )
-    x = rng.standard_normal((int(rng.integers(1, 4)), c_in, *size))
-    w = rng.standard_normal((c_in, c_out // groups, *kernel))
-    b = rng.standard_normal(c_out) if rng.random() < 0.7 else None
-    return dict(
-        x=x,
-        w=w,
-        b=b,
-        stride=stride,
-        padding=padding,
-        output_padding=output_padding,
-        dilation=dilation,
-        groups=groups,
-    )
-
-
 def torch_reference(cfg: dict, dtype=torch.float64) -> np.ndarray:
     b = None if cfg["b"] is None else torch.from_numpy(cfg["b"]).to(dtype)
-    out = F.conv_transpose2d(
-        torch.from_numpy(cfg["x"]).to(dtype),
-        torch.from_numpy(cfg["w"]).to(dtype),
-        b,
-        stride=cfg["stride"],
-        padding=cfg["padding"],
-        output_padding=cfg["output_padding"],
-        groups=cfg["groups"],
-        dilation=cfg["dilation"],
-    )
-    return out.numpy()
+    x, w = (torch.from_numpy(cfg[name]).to(dtype) for name in ("x", "w"))
+    hyper = {k: v for k, v in cfg.items() if k not in ("x", "w", "b")}
+    return F.conv_transpose2d(x, w, b, **hyper).numpy()
 
 
-@pytest.mark.parametrize("seed", range(200))
-def test_matches_torch(seed):
-    cfg = random_config(seed)
+@settings(PROPERTY, max_examples=200)
+@given(cfg=conv_transpose_problems())
+def test_matches_torch(cfg):
     expected = torch_reference(cfg)
     got = conv_transpose2d(**cfg)
     assert got.shape == expected.shape
@@ -69,19 +30,19 @@ def test_matches_torch(seed):
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_float32_matches_torch(seed):
-    cfg = random_config(3000 + seed)
+@settings(PROPERTY, max_examples=30)
+@given(cfg=conv_transpose_problems())
+def test_float32_matches_torch(cfg):
     cfg32 = {k: v.astype(np.float32) if isinstance(v, np.ndarray) else v for k, v in cfg.items()}
     got = conv_transpose2d(**cfg32)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, torch_reference(cfg, torch.float32), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_backward_is_conv2d(seed):
+@settings(PROPERTY, max_examples=40)
+@given(cfg=conv_transpose_problems(), seed=SEEDS)
+def test_backward_is_conv2d(cfg, seed):
     """The gradient of conv_transpose2d w.r.t. its input is conv2d with the same weights."""
-    cfg = random_config(5000 + seed)
     x = torch.from_numpy(cfg["x"]).requires_grad_(True)
     out = F.conv_transpose2d(
         x,

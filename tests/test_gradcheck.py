@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from named_errors import raises_named
 
 from helpers.conv import conv2d
 from helpers.gradcheck import numerical_gradient, rel_error
@@ -15,7 +16,7 @@ def test_rel_error_basics():
     assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
     assert rel_error([1.0], [-1.0]) == pytest.approx(1.0)
     assert rel_error([1.0, 100.0], [1.0, 101.0]) == pytest.approx(1 / 201)
-    with pytest.raises(ValueError, match="same shape"):
+    with raises_named(ValueError, "rel_error", "same shape"):
         rel_error(np.zeros(2), np.zeros(3))
 
 
@@ -38,9 +39,9 @@ def test_numerical_gradient_matches_autograd_for_conv():
 
 
 def test_numerical_gradient_bad_input():
-    with pytest.raises(TypeError, match="x must be a NumPy array of floats"):
+    with raises_named(TypeError, "numerical_gradient", "x must be a NumPy array of floats"):
         numerical_gradient(np.sum, np.array([1, 2]))
-    with pytest.raises(ValueError, match="pass dout"):
+    with raises_named(ValueError, "numerical_gradient", "pass dout"):
         numerical_gradient(lambda v: v * 2, np.ones(3))
-    with pytest.raises(ValueError, match="h must be positive"):
+    with raises_named(ValueError, "numerical_gradient", "h must be positive"):
         numerical_gradient(np.sum, np.ones(3), h=0)

@@ -6,42 +6,29 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
 from named_errors import assert_named_error
+from strategies import PROPERTY, SEEDS, unfold_problems
 
 from helpers.conv import col2im, conv2d, im2col
-
-
-def random_config(seed: int) -> dict:
-    """A random valid unfold problem: x and the four hyper-parameters (pairs)."""
-    rng = np.random.default_rng(seed)
-    kernel = tuple(int(k) for k in rng.integers(1, 5, 2))
-    stride = tuple(int(s) for s in rng.integers(1, 4, 2))
-    padding = tuple(int(p) for p in rng.integers(0, 3, 2))
-    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
-    size = tuple(
-        max(1, d * (k - 1) + 1 - 2 * p + int(rng.integers(0, 7)))
-        for k, d, p in zip(kernel, dilation, padding, strict=True)
-    )
-    x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 5)), *size))
-    return dict(x=x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
 def torch_kwargs(cfg: dict) -> dict:
     return {key: cfg[key] for key in ("kernel_size", "stride", "padding", "dilation")}
 
 
-@pytest.mark.parametrize("seed", range(100))
-def test_im2col_matches_unfold(seed):
-    cfg = random_config(seed)
+@settings(PROPERTY, max_examples=100)
+@given(cfg=unfold_problems())
+def test_im2col_matches_unfold(cfg):
     expected = F.unfold(torch.from_numpy(cfg["x"]), **torch_kwargs(cfg)).numpy()
     got = im2col(**cfg)
     assert got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)  # a pure copy: bit for bit
 
 
-@pytest.mark.parametrize("seed", range(100))
-def test_col2im_matches_fold_and_is_the_gradient_of_unfold(seed):
-    cfg = random_config(seed)
+@settings(PROPERTY, max_examples=100)
+@given(cfg=unfold_problems(), seed=SEEDS)
+def test_col2im_matches_fold_and_is_the_gradient_of_unfold(cfg, seed):
     x = torch.from_numpy(cfg["x"]).requires_grad_(True)
     cols = F.unfold(x, **torch_kwargs(cfg))
     g = torch.randn(cols.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
@@ -52,9 +39,9 @@ def test_col2im_matches_fold_and_is_the_gradient_of_unfold(seed):
     np.testing.assert_allclose(got, x.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_float32_and_unbatched(seed):
-    cfg = random_config(500 + seed)
+@settings(PROPERTY, max_examples=20)
+@given(cfg=unfold_problems())
+def test_float32_and_unbatched(cfg):
     x32 = cfg["x"][0].astype(np.float32)  # (C, H, W)
     cols = im2col(x32, **torch_kwargs(cfg))
     expected = F.unfold(torch.from_numpy(x32), **torch_kwargs(cfg)).numpy()
@@ -66,10 +53,10 @@ def test_float32_and_unbatched(seed):
     np.testing.assert_allclose(back, folded, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_adjoint_identity(seed):
+@settings(PROPERTY, max_examples=30)
+@given(cfg=unfold_problems(), seed=SEEDS)
+def test_adjoint_identity(cfg, seed):
     """<im2col(x), y> == <x, col2im(y)>: col2im is the transpose of im2col."""
-    cfg = random_config(900 + seed)
     cols = im2col(**cfg)
     y = np.random.default_rng(seed).standard_normal(cols.shape)
     lhs = np.sum(cols * y)
@@ -77,9 +64,9 @@ def test_adjoint_identity(seed):
     assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_one_matmul_is_a_convolution(seed):
-    cfg = random_config(2000 + seed)
+@settings(PROPERTY, max_examples=30)
+@given(cfg=unfold_problems(), seed=SEEDS)
+def test_one_matmul_is_a_convolution(cfg, seed):
     x = cfg["x"]
     c_out = int(np.random.default_rng(seed).integers(1, 5))
     w = np.random.default_rng(seed).standard_normal((c_out, x.shape[1], *cfg["kernel_size"]))

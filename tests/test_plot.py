@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from named_errors import raises_named
 
 from helpers import plot  # noqa: E402
 
@@ -41,7 +42,7 @@ def test_show_filters_colour_and_grey():
 def test_show_feature_maps_drops_batch_of_one():
     fig = plot.show_feature_maps(RNG.random((1, 3, 6, 6)))
     assert len(_image_axes(fig)) == 3
-    with pytest.raises(ValueError, match="show_feature_maps"):
+    with raises_named(ValueError, "show_feature_maps"):
         plot.show_feature_maps(RNG.random((2, 3, 6, 6)))
 
 
@@ -63,7 +64,8 @@ def test_show_connectivity_counts_weights():
 
 
 def test_bad_input_names_the_argument():
-    with pytest.raises((TypeError, ValueError), match="show_filters"):
+    with raises_named((TypeError, ValueError), "show_filters"):
         plot.show_filters(np.zeros((2, 2, 2, 2, 2)))
-    with pytest.raises(ValueError, match="kernel is larger than the padded input"):
+    # sliding_window leaves the checking of the geometry to helpers.conv.conv2d, named so
+    with raises_named(ValueError, "conv2d", "kernel is larger than the padded input"):
         plot.sliding_window(np.zeros((3, 3)), np.zeros((5, 5)))

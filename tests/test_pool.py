@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
 from named_errors import assert_named_error
+from strategies import PROPERTY, SEEDS, pool_problems
 
 from helpers.pool import (
     avg_pool2d,
@@ -20,21 +22,6 @@ LAYERS = {
     "max": (max_pool2d, max_pool2d_backward, F.max_pool2d),
     "avg": (avg_pool2d, avg_pool2d_backward, F.avg_pool2d),
 }
-
-
-def random_config(seed: int, dtype=np.float64, ties: bool = False) -> dict:
-    """A random valid pooling problem; ``ties`` rounds x to a few integers (many ties)."""
-    rng = np.random.default_rng(seed)
-    kernel = tuple(int(k) for k in rng.integers(1, 5, 2))
-    stride = None if rng.random() < 0.3 else tuple(int(s) for s in rng.integers(1, 4, 2))
-    padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
-    size = tuple(
-        int(rng.integers(max(1, k - 2 * p), k + 9)) for k, p in zip(kernel, padding, strict=True)
-    )
-    x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 4)), *size))
-    if ties:
-        x = np.round(x)  # mostly -1, 0 and 1: most windows have several maxima
-    return dict(x=x.astype(dtype), kernel_size=kernel, stride=stride, padding=padding)
 
 
 def torch_forward_backward(kind: str, cfg: dict, dout: np.ndarray):
@@ -52,10 +39,10 @@ def run_ours(kind: str, cfg: dict, dout_seed: int):
     return out, dout, dx
 
 
-@pytest.mark.parametrize("seed", range(60))
 @pytest.mark.parametrize("kind", ["max", "avg"])
-def test_matches_torch_float64(kind, seed):
-    cfg = random_config(seed)
+@settings(PROPERTY, max_examples=60)
+@given(cfg=pool_problems(), seed=SEEDS)
+def test_matches_torch_float64(kind, cfg, seed):
     out, dout, dx = run_ours(kind, cfg, seed)
     expected_out, expected_dx = torch_forward_backward(kind, cfg, dout)
     assert out.shape == expected_out.shape and dx.shape == cfg["x"].shape
@@ -63,10 +50,10 @@ def test_matches_torch_float64(kind, seed):
     np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(30))
 @pytest.mark.parametrize("kind", ["max", "avg"])
-def test_matches_torch_float32(kind, seed):
-    cfg = random_config(500 + seed, dtype=np.float32)
+@settings(PROPERTY, max_examples=30)
+@given(cfg=pool_problems(dtype=np.float32), seed=SEEDS)
+def test_matches_torch_float32(kind, cfg, seed):
     out, dout, dx = run_ours(kind, cfg, seed)
     expected_out, expected_dx = torch_forward_backward(kind, cfg, dout)
     assert out.dtype == np.float32 and dx.dtype == np.float32
@@ -74,10 +61,10 @@ def test_matches_torch_float32(kind, seed):
     np.testing.assert_allclose(dx, expected_dx, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_max_pool_ties_route_like_torch(seed):
+@settings(PROPERTY, max_examples=30)
+@given(cfg=pool_problems(ties=True), seed=SEEDS)
+def test_max_pool_ties_route_like_torch(cfg, seed):
     """Rounded inputs have many tied maxima; torch picks the first in row-major order."""
-    cfg = random_config(1000 + seed, ties=True)
     out, dout, dx = run_ours("max", cfg, seed)
     expected_out, expected_dx = torch_forward_backward("max", cfg, dout)
     np.testing.assert_array_equal(out, expected_out)

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from named_errors import assert_named_error
+from named_errors import assert_named_error, raises_named
 from torch import nn
 
 from helpers.shapes import (
@@ -295,7 +295,7 @@ def test_gradient_map_and_unit_choice():
     np.testing.assert_array_equal(np.flatnonzero(gradient), np.arange(5))
     assert np.all(gradient[:5] > 0) and gradient[2] == gradient.max()  # peaked in the centre
     assert empirical_receptive_field(model, (1, 1, 11), unit=1) == (5, 2, 0)
-    with pytest.raises(ValueError, match="^empirical_receptive_field: unit must be"):
+    with raises_named(ValueError, "empirical_receptive_field", "unit must be"):
         empirical_receptive_field(model, (1, 1, 11), unit=4)
 
 
@@ -360,7 +360,23 @@ def test_untraceable_models_and_misaligned_branches_are_refused():
         def forward(self, x):
             return self.a(x) + self.b(x)
 
-    with pytest.raises(ValueError, match="^receptive_field: torch.fx could not trace"):
+    with raises_named(ValueError, "receptive_field", "torch.fx could not trace"):
         receptive_field(Untraceable(), (1, 1, 8, 8))
-    with pytest.raises(ValueError, match="^receptive_field: .*different effective strides"):
+    with raises_named(ValueError, "receptive_field", "different effective strides"):
         receptive_field(TwoStrides(), (1, 1, 10))
+
+
+def test_importing_the_package_loads_neither_torch_nor_fx():
+    """The result types import alone; the analyser and the measurement on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import helpers.receptive_field as rf\n"
+        "assert 'torch' not in sys.modules, 'torch loaded by the import'\n"
+        "assert rf.ReceptiveField(3, 1, 1).size == 3\n"
+        "assert rf.receptive_field.__module__ == 'helpers.receptive_field.analyser'\n"
+        "assert 'torch.fx' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

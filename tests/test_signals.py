@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from named_errors import raises_named
 
 from helpers.signals import (
     NEGATIVE,
@@ -134,19 +135,25 @@ def test_log_frequency_is_linear_interpolation():
 @pytest.mark.parametrize(
     "call, words",
     [
-        (lambda: sentiment_sentences(0), "sentiment_sentences: n"),
-        (lambda: sentiment_sentences(5, length=2), "sentiment_sentences: length"),
-        (lambda: sentiment_label(np.zeros(4, dtype=int)), "sentiment_label: tokens"),
-        (lambda: sentiment_label(np.zeros((2, 4), dtype=int)), "sentiment_label: every row"),
-        (lambda: chirp(-1, 100), "chirp: f_start"),
-        (lambda: chirp(1000, 3000, harmonics=2), "chirp: harmonics"),
-        (lambda: spectrogram(np.zeros((2, 300))), "spectrogram: signal"),
-        (lambda: spectrogram(np.zeros(10)), "spectrogram: signal"),
-        (lambda: spectrogram(np.zeros(600), db_range=0), "spectrogram: db_range"),
-        (lambda: log_frequency(np.zeros((5, 3)), np.arange(4.0), 1, 2, 4), "log_frequency: freqs"),
-        (lambda: log_frequency(np.zeros((5, 3)), np.arange(5.0), 3, 9, 4), "log_frequency: need"),
+        (lambda: sentiment_sentences(0), ("sentiment_sentences", "n")),
+        (lambda: sentiment_sentences(5, length=2), ("sentiment_sentences", "length")),
+        (lambda: sentiment_label(np.zeros(4, dtype=int)), ("sentiment_label", "tokens")),
+        (lambda: sentiment_label(np.zeros((2, 4), dtype=int)), ("sentiment_label", "every row")),
+        (lambda: chirp(-1, 100), ("chirp", "f_start")),
+        (lambda: chirp(1000, 3000, harmonics=2), ("chirp", "harmonics")),
+        (lambda: spectrogram(np.zeros((2, 300))), ("spectrogram", "signal")),
+        (lambda: spectrogram(np.zeros(10)), ("spectrogram", "signal")),
+        (lambda: spectrogram(np.zeros(600), db_range=0), ("spectrogram", "db_range")),
+        (
+            lambda: log_frequency(np.zeros((5, 3)), np.arange(4.0), 1, 2, 4),
+            ("log_frequency", "freqs"),
+        ),
+        (
+            lambda: log_frequency(np.zeros((5, 3)), np.arange(5.0), 3, 9, 4),
+            ("log_frequency", "need"),
+        ),
     ],
 )
 def test_bad_input_is_reported(call, words):
-    with pytest.raises((ValueError, TypeError), match=words):
+    with raises_named((ValueError, TypeError), *words):
         call()

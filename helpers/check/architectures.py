@@ -2,8 +2,8 @@
 
 References come from PyTorch: the student's networks are compared, weight for weight, with
 :mod:`helpers.models`; layer tables with ``nn`` layers run on the ``meta`` device (shapes
-only), parameters counted from the modules and MACs from
-``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2).
+only), parameters and MACs counted by :mod:`helpers.costs` (whose test checks them
+against ``torch.utils.flop_counter.FlopCounterMode``, FLOPs / 2).
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ import math
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
+from ..costs import count_params, model_costs
 from .core import (
     Mismatch,
+    answer,
     as_items,
     call,
     checker,
     expect_module,
-    forgot_return,
+    numbered_cases,
     run_module,
     whole_number,
     whole_pair,
@@ -58,10 +59,6 @@ def _module(model, label: str) -> nn.Module:
 
 def _forward(model: nn.Module, x: torch.Tensor, label: str) -> torch.Tensor:
     return run_module(model, x, case=label, train=False)
-
-
-def _n_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def _load_by_size(student: nn.Module, reference: nn.Module) -> None:
@@ -110,7 +107,7 @@ def lenet5(student_fn) -> str:
             f"{label}:\nfor x of shape (4, 1, 28, 28) your model returns shape "
             f"{tuple(out.shape)}, expected (4, 10).\nHint: {hint}"
         )
-    count = _n_params(model)
+    count = count_params(model)
     if count != 61_706:
         hint = "C1 6@5x5 pad 2, C3 16@5x5, then 400 -> 120 -> 84 -> 10, every layer with biases."
         if count == 44_426:
@@ -178,11 +175,11 @@ def _reference_table(layers, input_shape) -> list[tuple[tuple[int, ...], int, in
     rows, shape = [], tuple(input_shape)
     for spec in layers:
         module = _spec_module(spec, shape)
-        counter = FlopCounterMode(display=False)
-        with counter, torch.no_grad():
+        params, macs = model_costs(module, shape)
+        with torch.no_grad():
             out = module(torch.empty(1, *shape, device="meta"))
         shape = tuple(out.shape[1:])
-        rows.append((shape, _n_params(module), counter.get_total_flops() // 2))
+        rows.append((shape, params, macs))
     return rows
 
 
@@ -261,11 +258,9 @@ def _table_hint(spec, got, expected, in_shape) -> str:
 @checker("8.2", "layer_table")
 def layer_table(student_fn) -> str:
     """Check ``student_fn(layers, input_shape) -> [(output_shape, params, macs), ...]``."""
-    for number, (name, layers, input_shape) in enumerate(_TABLE_CASES, start=1):
-        label = f"Case {number} of {len(_TABLE_CASES)} ({name}, input_shape={input_shape})"
-        got = call(student_fn, [tuple(s) for s in layers], tuple(input_shape), case=label)
-        if got is None:
-            raise forgot_return(label)
+    for heading, (name, layers, input_shape) in numbered_cases(_TABLE_CASES):
+        label = f"{heading} ({name}, input_shape={input_shape})"
+        got = answer(student_fn, [tuple(s) for s in layers], tuple(input_shape), case=label)
         if not isinstance(got, (list, tuple)):
             raise Mismatch(f"{label}:\nexpected a list of rows, got {type(got).__name__}.")
         expected = _reference_table(layers, input_shape)
@@ -296,11 +291,8 @@ def vgg_block(student_fn) -> str:
 
     cases = [(1, 3, 8, 10, 12), (2, 4, 6, 9, 9), (3, 2, 5, 8, 6)]
     generator = torch.Generator().manual_seed(83)
-    for number, (num_convs, c_in, c_out, h, w) in enumerate(cases, start=1):
-        label = (
-            f"Case {number} of {len(cases)} (num_convs={num_convs}, in_channels={c_in}, "
-            f"out_channels={c_out})"
-        )
+    for heading, (num_convs, c_in, c_out, h, w) in numbered_cases(cases):
+        label = f"{heading} (num_convs={num_convs}, in_channels={c_in}, out_channels={c_out})"
         block = _module(call(student_fn, num_convs, c_in, c_out, case=label), label)
         x = torch.randn(2, c_in, h, w, generator=generator)
         out = _forward(block, x, label)
@@ -318,10 +310,10 @@ def vgg_block(student_fn) -> str:
                 f"{tuple(out.shape)}, expected {expected_shape}.\nHint: {hint}"
             )
         reference = reference_block(num_convs, c_in, c_out)
-        if _n_params(block) != _n_params(reference):
+        if count_params(block) != count_params(reference):
             raise Mismatch(
-                f"{label}:\nyour block has {_n_params(block):,} parameters, expected "
-                f"{_n_params(reference):,}.\nHint: the first conv maps in_channels to "
+                f"{label}:\nyour block has {count_params(block):,} parameters, expected "
+                f"{count_params(reference):,}.\nHint: the first conv maps in_channels to "
                 "out_channels, the others out_channels to out_channels; all 3x3 with biases."
             )
         _load_in_order(block, reference, label)
@@ -342,10 +334,8 @@ def vgg_block(student_fn) -> str:
 def stack_vs_single(student_fn) -> str:
     """Check ``student_fn(channels, num_layers, kernel_size) -> (stack, single)`` (weights)."""
     cases = [(64, 2, 3), (512, 3, 3), (1, 1, 3), (16, 4, 5), (7, 3, 3), (32, 2, 1)]
-    for number, (c, layers, k) in enumerate(cases, start=1):
-        label = (
-            f"Case {number} of {len(cases)} (channels={c}, num_layers={layers}, kernel_size={k})"
-        )
+    for heading, (c, layers, k) in numbered_cases(cases):
+        label = f"{heading} (channels={c}, num_layers={layers}, kernel_size={k})"
         got = call(student_fn, c, layers, k, case=label)
         stack, single = whole_pair(got, case=label, names=("stack_weights", "single_weights"))
         field = 1 + layers * (k - 1)

@@ -7,7 +7,16 @@ import torch
 import torch.nn.functional as F
 
 from ..conv import conv2d
-from .core import Mismatch, call, checker, compare, describe, forgot_return, to_numpy
+from .core import (
+    Mismatch,
+    call,
+    checker,
+    compare,
+    describe,
+    forgot_return,
+    numbered_cases,
+    to_numpy,
+)
 
 __all__ = [
     "centred_difference",
@@ -62,10 +71,10 @@ def conv3_backward(student_fn) -> str:
     rng = np.random.default_rng(61)
     cases = [(np.array([1.0, 2.0, -1.0, 3.0]), np.array([1.0, -2.0, 0.5]))]
     cases += [(rng.standard_normal(n), rng.standard_normal(3)) for n in (7, 2, 10, 5)]
-    for number, (x, w) in enumerate(cases, start=1):
+    for heading, (x, w) in numbered_cases(cases):
         length = len(x)
-        dz = rng.standard_normal(length) if number > 1 else np.array([1.0, 0.0, 0.0, 2.0])
-        label = f"Case {number} of {len(cases)} ({describe(dz=dz, x=x, w=w)})"
+        dz = rng.standard_normal(length) if heading.number > 1 else np.array([1.0, 0.0, 0.0, 2.0])
+        label = f"{heading} ({describe(dz=dz, x=x, w=w)})"
         got = call(student_fn, dz, x, w, case=label)
         dx, dw = _unpack(got, ("dx", "dw"), ((length,), (3,)), label)
         expected_dx, expected_dw = _autograd(_conv3_forward, x, w, dout=dz)
@@ -127,15 +136,12 @@ def conv2d_backward_naive(student_fn) -> str:
         (2, 2, 6, 7, 2, 3, 3, 2, 1),
         (1, 3, 5, 5, 2, 1, 1, 2, 0),
     ]
-    for number, (n, c_in, h, wd, c_out, kh, kw, s, p) in enumerate(shapes, start=1):
+    for heading, (n, c_in, h, wd, c_out, kh, kw, s, p) in numbered_cases(shapes):
         x = rng.standard_normal((n, c_in, h, wd))
         w = rng.standard_normal((c_out, c_in, kh, kw))
         h_out, w_out = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
         dout = rng.standard_normal((n, c_out, h_out, w_out))
-        label = (
-            f"Case {number} of {len(shapes)} "
-            f"({describe(dout=dout, x=x, w=w)}, stride={s}, padding={p})"
-        )
+        label = f"{heading} ({describe(dout=dout, x=x, w=w)}, stride={s}, padding={p})"
         got = call(student_fn, dout, x, w, s, p, case=label)
         dx, dw, db = _unpack(got, ("dx", "dw", "db"), (x.shape, w.shape, (c_out,)), label)
 
@@ -250,16 +256,13 @@ def max_pool2d_backward_naive(student_fn) -> str:
         (rng.standard_normal((2, 1, 4, 5)), 2, 1, "overlapping windows (kernel 2, stride 1)"),
         (rng.integers(0, 3, (1, 2, 6, 6)).astype(float), 2, 2, "ties (small integers)"),
     ]
-    for number, (x, k, s, what) in enumerate(cases, start=1):
+    for heading, (x, k, s, what) in numbered_cases(cases):
         xt = torch.tensor(x, requires_grad=True)
         out = F.max_pool2d(xt, k, s)
         dout = rng.standard_normal(tuple(out.shape))
         out.backward(torch.from_numpy(dout))
         expected = xt.grad.numpy()
-        label = (
-            f"Case {number} of {len(cases)}, {what} "
-            f"({describe(dout=dout, x=x)}, kernel_size={k}, stride={s})"
-        )
+        label = f"{heading}, {what} ({describe(dout=dout, x=x)}, kernel_size={k}, stride={s})"
         got = call(student_fn, dout, x, k, s, case=label)
         xa = torch.tensor(x, requires_grad=True)
         F.avg_pool2d(xa, k, s).backward(torch.from_numpy(dout))
@@ -339,8 +342,8 @@ def centred_difference(student_fn) -> str:
         ("f(x) = sum(x**3)", lambda v: float(np.sum(v**3)), x_cube, 3 * x_cube**2),
         ("f(x) = sum(conv2d(x, w) * dout)", conv_loss, x_conv, conv_grad),
     ]
-    for number, (formula, f, x, grad) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({formula}, {describe(x=x)})"
+    for heading, (formula, f, x, grad) in numbered_cases(cases):
+        label = f"{heading} ({formula}, {describe(x=x)})"
         seen = []
 
         def recording(v, f=f, seen=seen):

@@ -12,14 +12,17 @@ import functools
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from ..costs import model_costs
 from ..signals import chirp, spectrogram
 from .core import (
     Mismatch,
+    answer,
     as_items,
     call,
     checker,
-    forgot_return,
+    numbered_cases,
     to_numpy,
     whole_number,
     whole_pair,
@@ -55,19 +58,16 @@ def text_cnn_shapes(student_fn) -> str:
     shape of each branch, and ``n_features`` is the length of the feature vector of one
     sentence after max-pooling each branch over time and concatenating.
     """
-    for number, (batch, length, embed, branches) in enumerate(_TEXT_CASES, start=1):
+    for heading, (batch, length, embed, branches) in numbered_cases(_TEXT_CASES):
         label = (
-            f"Case {number} of {len(_TEXT_CASES)} (batch={batch}, seq_len={length}, "
-            f"embed_dim={embed}, branches={branches})"
+            f"{heading} (batch={batch}, seq_len={length}, embed_dim={embed}, branches={branches})"
         )
         x = torch.empty(batch, embed, length, device="meta")
         expected = [
             tuple(F.conv1d(x, torch.empty(c, embed, k, device="meta")).shape) for c, k in branches
         ]
         features = sum(c for c, _ in branches)
-        got = call(student_fn, batch, length, embed, [tuple(b) for b in branches], case=label)
-        if got is None:
-            raise forgot_return(label)
+        got = answer(student_fn, batch, length, embed, [tuple(b) for b in branches], case=label)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Mismatch(f"{label}:\nexpected a pair (shapes, n_features), got {got!r}.")
         returned, n_features = got
@@ -232,10 +232,10 @@ def _triple(value) -> tuple[int, int, int]:
 def conv3d_cost(student_fn) -> str:
     """Check ``student_fn(in_shape, out_channels, kernel_size, stride, padding) ->
     (params, macs)`` for ``nn.Conv3d`` with bias on one input ``(C, D, H, W)``."""
-    for number, args in enumerate(_COST_CASES, start=1):
+    for heading, args in numbered_cases(_COST_CASES):
         shape, c_out, k, s, p = args
         label = (
-            f"Case {number} of {len(_COST_CASES)}: in_shape={shape}, out_channels={c_out}, "
+            f"{heading}: in_shape={shape}, out_channels={c_out}, "
             f"kernel_size={k}, stride={s}, padding={p}"
         )
         got = call(student_fn, *args, case=label)
@@ -248,7 +248,7 @@ def conv3d_cost(student_fn) -> str:
         ).shape
         outputs = c_out * out[2] * out[3] * out[4]
         weights = c_out * shape[0] * kd * kh * kw
-        params, macs = weights + c_out, outputs * shape[0] * kd * kh * kw
+        params, macs = model_costs(nn.Conv3d(shape[0], c_out, k, s, p, device="meta"), shape)
         got_params, got_macs = whole_pair(got, case=label, names=("params", "macs"))
         if (got_params, got_macs) == (params, macs):
             continue

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe, to_numpy, tolerances
+from .core import Mismatch, call, checker, compare, describe, numbered_cases, to_numpy, tolerances
 
 __all__ = ["combined_kernel", "conv1d_naive", "conv2d_multi", "conv2d_single", "conv_full"]
 
@@ -41,8 +41,8 @@ def conv1d_naive(student_fn) -> str:
         (rng.standard_normal(5), rng.standard_normal(5)),
         (rng.standard_normal(12), rng.standard_normal(2)),
     ]
-    for number, (x, w) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({describe(x=x, w=w)})"
+    for heading, (x, w) in numbered_cases(cases):
+        label = f"{heading} ({describe(x=x, w=w)})"
         expected = _torch_conv(x[None, None], w[None, None])[0, 0]
         length, k = len(x), len(w)
         compare(
@@ -76,8 +76,8 @@ def conv2d_single(student_fn) -> str:
         (rng.standard_normal((7, 4)), rng.standard_normal((3, 1))),
         (rng.standard_normal((3, 3)), rng.standard_normal((3, 3))),
     ]
-    for number, (x, w) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({describe(x=x, w=w)})"
+    for heading, (x, w) in numbered_cases(cases):
+        label = f"{heading} ({describe(x=x, w=w)})"
         expected = _torch_conv(x[None, None], w[None, None])[0, 0]
         (h, wd), (kh, kw) = x.shape, w.shape
         compare(
@@ -106,11 +106,11 @@ def conv2d_multi(student_fn) -> str:
         (3, 2, 6, 5, 3, 2, 4),
         (1, 4, 3, 3, 2, 1, 1),
     ]
-    for number, (n, c_in, h, wd, c_out, kh, kw) in enumerate(shapes, start=1):
+    for heading, (n, c_in, h, wd, c_out, kh, kw) in numbered_cases(shapes):
         x = rng.standard_normal((n, c_in, h, wd))
         w = rng.standard_normal((c_out, c_in, kh, kw))
         b = rng.standard_normal(c_out)
-        label = f"Case {number} of {len(shapes)} ({describe(x=x, w=w, b=b)})"
+        label = f"{heading} ({describe(x=x, w=w, b=b)})"
         expected = _torch_conv(x, w, b)
         out_h, out_w = h - kh + 1, wd - kw + 1
         compare(
@@ -144,8 +144,8 @@ def conv_full(student_fn) -> str:
         (rng.standard_normal((5, 3)), rng.standard_normal((2, 4))),
         (rng.standard_normal((3, 6)), rng.standard_normal((3, 2))),
     ]
-    for number, (a, k) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({describe(a=a, k=k)})"
+    for heading, (a, k) in numbered_cases(cases):
+        label = f"{heading} ({describe(a=a, k=k)})"
         expected = _full_true_conv(a, k)
         no_flip = _full_true_conv(a, k[::-1, ::-1].copy())
         (h, wd), (kh, kw) = a.shape, k.shape
@@ -190,9 +190,9 @@ def combined_kernel(student_fn) -> str:
     """Check ``student_fn(k1, k2)``: one kernel equal to cross-correlating with k1 then k2."""
     rng = np.random.default_rng(15)
     pairs = [((3, 3), (3, 3)), ((2, 2), (3, 3)), ((1, 3), (3, 1)), ((3, 2), (2, 4))]
-    for number, (s1, s2) in enumerate(pairs, start=1):
+    for heading, (s1, s2) in numbered_cases(pairs):
         k1, k2 = rng.standard_normal(s1), rng.standard_normal(s2)
-        label = f"Case {number} of {len(pairs)} ({describe(k1=k1, k2=k2)})"
+        label = f"{heading} ({describe(k1=k1, k2=k2)})"
         got = call(student_fn, k1, k2, case=label)
         expected = _full_true_conv(k1, k2)
         mistakes = [

@@ -23,7 +23,8 @@ checker to use: :func:`whole_number` and :func:`real_number` take Python, NumPy 
 scalars (0-d arrays and tensors too); :func:`whole_pair` and :func:`whole_shape` take
 tuples, lists, 1-D arrays and tensors; :func:`compare` takes arrays, tensors and nested
 lists, float64 or float32, with tolerances chosen by the answer's dtype
-(:func:`tolerances`). :func:`forgot_return` is the one message for an answer that is None.
+(:func:`tolerances`). :func:`forgot_return` is the one message for an answer that is None
+(:func:`answer` calls the student's function and raises it).
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "answer",
     "as_items",
     "expect_module",
     "forgot_return",
@@ -52,8 +54,10 @@ __all__ = [
     "NotAttempted",
     "Verdict",
     "call",
+    "CaseHeading",
     "checker",
     "compare",
+    "numbered_cases",
     "describe",
     "to_numpy",
 ]
@@ -133,6 +137,32 @@ def checker(exercise: str, title: str):
     return decorate
 
 
+class CaseHeading(str):
+    """``"Case i of n"``, the name a verdict gives one test case; ``number`` is ``i``."""
+
+    number: int
+
+    def __new__(cls, number: int, count: int) -> CaseHeading:
+        heading = super().__new__(cls, f"Case {number} of {count}")
+        heading.number = number
+        return heading
+
+
+def numbered_cases(items: Iterable) -> Iterator[tuple[CaseHeading, object]]:
+    """Yield ``(CaseHeading(i, n), item)`` for the ``n`` test cases, ``i`` counting from 1.
+
+    The one way checkers number their cases, so every verdict names its case alike::
+
+        for heading, (x, w) in numbered_cases(cases):
+            label = f"{heading} ({describe(x=x, w=w)})"  # "Case 2 of 5 (x: shape (7,), ...)"
+
+    ``heading.number`` is ``i``, for checkers that seed each case differently.
+    """
+    items = list(items)
+    for number, item in enumerate(items, start=1):
+        yield CaseHeading(number, len(items)), item
+
+
 def call(fn, *args, case: str):
     """Call the student's ``fn(*args)``; turn its exceptions into a verdict.
 
@@ -154,6 +184,14 @@ def call(fn, *args, case: str):
         ) from error
     except Exception as error:
         raise Mismatch(f"{case}:\nyour function raised {type(error).__name__}: {error}") from error
+
+
+def answer(fn, *args, case: str):
+    """:func:`call` the student's ``fn(*args)`` for an answer: ``None`` is :func:`forgot_return`."""
+    got = call(fn, *args, case=case)
+    if got is None:
+        raise forgot_return(case)
+    return got
 
 
 def forgot_return(

@@ -10,24 +10,28 @@ outputs differ, functional variants of the block (no shortcut, ReLU before the a
 stride on the wrong convolution, ...) name the mistake.
 
 The cost exercises are compared with ``nn.Conv2d`` layers (and
-:class:`helpers.models.InceptionModule`), counted by :func:`helpers.summary.summary`.
+:class:`helpers.models.InceptionModule`), counted by :mod:`helpers.costs`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..costs import count_params, model_costs
 from .core import (
     Mismatch,
+    answer,
     call,
     checker,
     expect_module,
-    forgot_return,
+    numbered_cases,
     run_module,
     whole_number,
     whole_pair,
@@ -67,10 +71,6 @@ def _build(cls, args: tuple, label: str, *, example: str) -> nn.Module:
 def _run(module: nn.Module, x: torch.Tensor, label: str, hint) -> torch.Tensor:
     """Run ``module`` on ``x`` in train mode; ``hint`` explains an exception."""
     return run_module(module, x, case=label, train=True, hint=hint)
-
-
-def _n_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def _convs(module: nn.Module) -> list[nn.Conv2d]:
@@ -174,11 +174,9 @@ def _bn(t: torch.Tensor) -> torch.Tensor:
 
 def _costs(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
     """(weights of the convs, all parameters, MACs) of ``module`` on one input."""
-    from ..summary import summary
-
     weights = sum(conv.weight.numel() for conv in _convs(module))
-    macs = summary(module, input_shape, receptive_fields=False).total_macs
-    return weights, _n_params(module), macs
+    params, macs = model_costs(module, input_shape)
+    return weights, params, macs
 
 
 # ------------------------------------------------------------------- 9.1 Inception
@@ -257,17 +255,17 @@ def inception_module(student_cls) -> str:
     from ..models import InceptionModule
 
     generator = torch.Generator().manual_seed(91)
-    for number, case in enumerate(_INCEPTION_CASES, start=1):
+    for heading, case in numbered_cases(_INCEPTION_CASES):
         c_in, c1, c3r, c3, c5r, c5, pp, h, w = case
         args = (c_in, c1, c3r, c3, c5r, c5, pp)
         label = (
-            f"Case {number} of {len(_INCEPTION_CASES)} (in_channels={c_in}, c1={c1}, "
+            f"{heading} (in_channels={c_in}, c1={c1}, "
             f"c3_reduce={c3r}, c3={c3}, c5_reduce={c5r}, c5={c5}, pool_proj={pp})"
         )
         module = _build(student_cls, args, label, example="check.inception_module")
         x = torch.randn(2, c_in, h, w, generator=generator)
         _run(module, x, label, _inception_error_hint)  # materialises lazy layers
-        _reset(module, seed=910 + number)
+        _reset(module, seed=910 + heading.number)
         out = _run(module, x, label, _inception_error_hint)
         c_out = c1 + c3 + c5 + pp
         expected_shape = (2, c_out, h, w)
@@ -286,7 +284,7 @@ def inception_module(student_cls) -> str:
                 f"{tuple(out.shape)}, expected {expected_shape}.\nHint: {hint}"
             )
         reference = InceptionModule(*args)
-        count, right = _n_params(module), _n_params(reference)
+        count, right = count_params(module), count_params(reference)
         if count != right:
             hint = "count the weights of the six convolutions (1x1, 1x1 -> 3x3, 1x1 -> 5x5, 1x1)."
             if _batch_norms(module):
@@ -383,13 +381,11 @@ def inception_cost(student_fn) -> str:
     """Check ``student_fn(in_channels, h, w, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)
     -> {"out_channels", "weights", "macs"}`` against helpers.models.InceptionModule."""
     keys = ("out_channels", "weights", "macs")
-    for number, case in enumerate(_COST_CASES, start=1):
+    for heading, case in numbered_cases(_COST_CASES):
         names = "in_channels h w c1 c3_reduce c3 c5_reduce c5 pool_proj".split()
         described = ", ".join(f"{n}={v}" for n, v in zip(names, case, strict=True))
-        label = f"Case {number} of {len(_COST_CASES)} ({described})"
-        got = call(student_fn, *case, case=label)
-        if got is None:
-            raise forgot_return(label)
+        label = f"{heading} ({described})"
+        got = answer(student_fn, *case, case=label)
         if not isinstance(got, dict) or set(got) != set(keys):
             raise Mismatch(
                 f"{label}:\nexpected a dict with the keys 'out_channels', 'weights' and "
@@ -476,19 +472,33 @@ def _residual_hint(functional, x, pairs, stride, out, *, stride_hint: str) -> st
     )
 
 
-def _check_block(student_cls, cases, reference_cls, functional, *, name, stride_hint, wide):
-    generator = torch.Generator().manual_seed(93 if name == "BasicBlock" else 94)
-    for number, (c_in, width, stride, h, w) in enumerate(cases, start=1):
-        second = "mid_channels" if name == "Bottleneck" else "out_channels"
+class _Block(NamedTuple):
+    """What differs between the two residual-block exercises."""
+
+    name: str  # the reference class in helpers.models
+    example: str  # the checker, to show how the class is passed
+    second: str  # the name of the second argument
+    cases: list  # (in_channels, second argument, stride, H, W)
+    functional: Callable  # the reference as a function, for the mistake variants
+    stride_hint: str  # the hint when the stride sits on the wrong conv
+    wide: int  # out_channels = wide * the second argument
+    seed: int  # of the inputs
+
+
+def _check_block(student_cls, spec: _Block) -> str:
+    """Check ``student_cls(in_channels, spec.second, stride)`` against ``spec.name``."""
+    from .. import models
+
+    reference_cls, wide = getattr(models, spec.name), spec.wide
+    generator = torch.Generator().manual_seed(spec.seed)
+    for heading, (c_in, width, stride, h, w) in numbered_cases(spec.cases):
         label = (
-            f"Case {number} of {len(cases)} ({name}(in_channels={c_in}, {second}={width}, "
-            f"stride={stride}))"
+            f"{heading} ({spec.name}(in_channels={c_in}, {spec.second}={width}, stride={stride}))"
         )
-        example = "check.basic_block" if name == "BasicBlock" else "check.bottleneck_block"
-        block = _build(student_cls, (c_in, width, stride), label, example=example)
+        block = _build(student_cls, (c_in, width, stride), label, example=spec.example)
         x = torch.randn(3, c_in, h, w, generator=generator)
         _run(block, x, label, _block_error_hint)  # materialises lazy layers
-        _reset(block, seed=930 + number)
+        _reset(block, seed=930 + heading.number)
         out = _run(block, x, label, _block_error_hint)
         c_out = wide * width
         h_out, w_out = (h - 1) // stride + 1, (w - 1) // stride + 1
@@ -506,7 +516,7 @@ def _check_block(student_cls, cases, reference_cls, functional, *, name, stride_
                 f"{tuple(out.shape)}, expected {expected_shape}.\nHint: {hint}"
             )
         reference = reference_cls(c_in, width, stride)
-        count, right = _n_params(block), _n_params(reference)
+        count, right = count_params(block), count_params(reference)
         projection = stride != 1 or c_in != c_out
         if count != right:
             mine, theirs = _convs(block), _convs(reference)
@@ -527,11 +537,16 @@ def _check_block(student_cls, cases, reference_cls, functional, *, name, stride_
             )
         pairs, matched = _match(block, reference, x, out, label)
         if not matched:
-            hint = _residual_hint(functional, x, pairs, stride, out, stride_hint=stride_hint)
+            hint = _residual_hint(
+                spec.functional, x, pairs, stride, out, stride_hint=spec.stride_hint
+            )
             raise Mismatch(
                 f"{label}:\nthe shapes and parameters are right, the outputs are not.\nHint: {hint}"
             )
-    return len(cases)
+    return (
+        f"{len(spec.cases)} blocks (identity and projection shortcuts): same shapes, parameters "
+        f"and outputs as helpers.models.{spec.name}."
+    )
 
 
 _BASIC_CASES = [
@@ -543,24 +558,22 @@ _BASIC_CASES = [
 ]
 
 
+_BASIC = _Block(
+    name="BasicBlock",
+    example="check.basic_block",
+    second="out_channels",
+    cases=_BASIC_CASES,
+    functional=_basic_functional,
+    stride_hint="the stride belongs to the first 3x3 conv (and to the shortcut).",
+    wide=1,
+    seed=93,
+)
+
+
 @checker("9.3", "BasicBlock")
 def basic_block(student_cls) -> str:
     """Check ``student_cls(in_channels, out_channels, stride)`` against BasicBlock."""
-    from ..models import BasicBlock
-
-    count = _check_block(
-        student_cls,
-        _BASIC_CASES,
-        BasicBlock,
-        _basic_functional,
-        name="BasicBlock",
-        stride_hint="the stride belongs to the first 3x3 conv (and to the shortcut).",
-        wide=1,
-    )
-    return (
-        f"{count} blocks (identity and projection shortcuts): same shapes, parameters and "
-        "outputs as helpers.models.BasicBlock."
-    )
+    return _check_block(student_cls, _BASIC)
 
 
 _BOTTLENECK_CASES = [
@@ -572,27 +585,25 @@ _BOTTLENECK_CASES = [
 ]
 
 
+_BOTTLENECK = _Block(
+    name="Bottleneck",
+    example="check.bottleneck_block",
+    second="mid_channels",
+    cases=_BOTTLENECK_CASES,
+    functional=_bottleneck_functional,
+    stride_hint=(
+        "the stride sits on the first 1x1 conv: that is the 2015 paper's ResNet-50 "
+        "(v1). Put it on the 3x3 conv, as torchvision does (v1.5)."
+    ),
+    wide=4,
+    seed=94,
+)
+
+
 @checker("9.4", "Bottleneck")
 def bottleneck_block(student_cls) -> str:
     """Check ``student_cls(in_channels, mid_channels, stride)`` against Bottleneck."""
-    from ..models import Bottleneck
-
-    count = _check_block(
-        student_cls,
-        _BOTTLENECK_CASES,
-        Bottleneck,
-        _bottleneck_functional,
-        name="Bottleneck",
-        stride_hint=(
-            "the stride sits on the first 1x1 conv: that is the 2015 paper's ResNet-50 "
-            "(v1). Put it on the 3x3 conv, as torchvision does (v1.5)."
-        ),
-        wide=4,
-    )
-    return (
-        f"{count} blocks (identity and projection shortcuts): same shapes, parameters and "
-        "outputs as helpers.models.Bottleneck."
-    )
+    return _check_block(student_cls, _BOTTLENECK)
 
 
 # ----------------------------------------------------------- 9.5 separable costs
@@ -656,12 +667,9 @@ def _separable_hint(got, expected, case, depthwise_macs, positions) -> str:
 def separable_cost(student_fn) -> str:
     """Check ``student_fn(c_in, c_out, k, h, w, stride) -> (params, macs)`` of a
     depthwise-separable convolution (depthwise k x k, then pointwise 1x1, no biases)."""
-    for number, case in enumerate(_SEPARABLE_CASES, start=1):
+    for heading, case in numbered_cases(_SEPARABLE_CASES):
         c_in, c_out, k, h, w, stride = case
-        label = (
-            f"Case {number} of {len(_SEPARABLE_CASES)} (c_in={c_in}, c_out={c_out}, k={k}, "
-            f"h={h}, w={w}, stride={stride})"
-        )
+        label = f"{heading} (c_in={c_in}, c_out={c_out}, k={k}, h={h}, w={w}, stride={stride})"
         got = call(student_fn, *case, case=label)
         mine = whole_pair(got, case=label, names=("params", "macs"))
         params, macs, depthwise_macs, positions = _separable_reference(*case)

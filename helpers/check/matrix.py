@@ -10,7 +10,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe, show_pair, to_numpy, tolerances
+from .core import (
+    Mismatch,
+    call,
+    checker,
+    compare,
+    describe,
+    numbered_cases,
+    show_pair,
+    to_numpy,
+    tolerances,
+)
 
 __all__ = ["conv_matrix_naive", "conv_transpose_zeros", "im2col_naive", "matrix_4x9"]
 
@@ -84,8 +94,8 @@ def matrix_4x9(student_fn) -> str:
         np.array([[0.0, 1.0], [-1.0, 0.0]]),
         rng.standard_normal((2, 2)),
     ]
-    for number, w in enumerate(kernels, start=1):
-        label = f"Case {number} of {len(kernels)} (w = {np.round(w, 3).tolist()})"
+    for heading, w in numbered_cases(kernels):
+        label = f"{heading} (w = {np.round(w, 3).tolist()})"
         expected = _reference_matrix(w[None, None], (3, 3))
         _compare_matrix(
             call(student_fn, w, case=label),
@@ -121,12 +131,9 @@ def conv_matrix_naive(student_fn) -> str:
         ((1, 1, 3, 3), (4, 4), 1, 1),
         ((2, 3, 3, 2), (5, 4), 2, 1),
     ]
-    for number, (shape, size, stride, padding) in enumerate(cases, start=1):
+    for heading, (shape, size, stride, padding) in numbered_cases(cases):
         w = rng.standard_normal(shape)
-        label = (
-            f"Case {number} of {len(cases)} "
-            f"({describe(w=w, input_size=size, stride=stride, padding=padding)})"
-        )
+        label = f"{heading} ({describe(w=w, input_size=size, stride=stride, padding=padding)})"
         expected = _reference_matrix(w, size, stride, padding)
         c_out, c = shape[:2]
         h_out = (size[0] + 2 * padding - shape[2]) // stride + 1
@@ -188,10 +195,10 @@ def conv_transpose_zeros(student_fn) -> str:
         ((3, 2, 3, 3), (3, 3), 2),
         ((2, 2, 4, 4), (2, 2), 3),
     ]
-    for number, (shape, size, stride) in enumerate(cases, start=1):
+    for heading, (shape, size, stride) in numbered_cases(cases):
         w = rng.standard_normal(shape)
         z = rng.standard_normal((shape[0], *size))
-        label = f"Case {number} of {len(cases)} ({describe(z=z, w=w, stride=stride)})"
+        label = f"{heading} ({describe(z=z, w=w, stride=stride)})"
         z_t, w_t = torch.from_numpy(z)[None], torch.from_numpy(w)
         expected = F.conv_transpose2d(z_t, w_t, stride=stride)[0].numpy()
         c_out, c_in, kh, kw = shape
@@ -263,11 +270,9 @@ def im2col_naive(student_fn) -> str:
         ((2, 1, 5, 4), 3, 1, 1),
         ((1, 3, 6, 5), 3, 2, 1),
     ]
-    for number, (shape, k, stride, padding) in enumerate(cases, start=1):
+    for heading, (shape, k, stride, padding) in numbered_cases(cases):
         x = rng.standard_normal(shape)
-        label = (
-            f"Case {number} of {len(cases)} ({describe(x=x, k=k, stride=stride, padding=padding)})"
-        )
+        label = f"{heading} ({describe(x=x, k=k, stride=stride, padding=padding)})"
         expected = F.unfold(torch.from_numpy(x), k, stride=stride, padding=padding).numpy()
         n, c, h, w = shape
         out_h, out_w = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1

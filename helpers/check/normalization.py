@@ -13,11 +13,12 @@ import torch.nn.functional as F
 
 from .core import (
     Mismatch,
+    answer,
     call,
     checker,
     compare,
     describe,
-    forgot_return,
+    numbered_cases,
     to_numpy,
 )
 
@@ -104,13 +105,13 @@ def batch_norm_train(student_fn) -> str:
             "Each channel gets its own statistics: axis=(0, 2, 3).",
         ),
     ]
-    for number, (shape, eps) in enumerate(zip(shapes, epsilons, strict=True), start=1):
+    for heading, (shape, eps) in numbered_cases(zip(shapes, epsilons, strict=True)):
         c = shape[1]
         x = rng.uniform(-3, 3, (1, c, 1, 1)) + rng.uniform(0.5, 4, (1, c, 1, 1)) * (
             rng.standard_normal(shape)
         )
         gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
-        label = f"Case {number} of {len(shapes)} ({describe(x=x, gamma=gamma, beta=beta, eps=eps)})"
+        label = f"{heading} ({describe(x=x, gamma=gamma, beta=beta, eps=eps)})"
         expected = F.batch_norm(
             _T(x), None, None, _T(gamma), _T(beta), training=True, eps=eps
         ).numpy()
@@ -129,10 +130,9 @@ def batch_norm_train(student_fn) -> str:
 
 
 def _as_step_result(got, case: str, c: int):
-    if got is None:
-        raise forgot_return(case)
+    """``(out, running_mean, running_var)`` from the triple that :func:`answer` returned."""
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        found = "None" if got is None else type(got).__name__
+        found = type(got).__name__
         if isinstance(got, (tuple, list)):
             found = f"a {type(got).__name__} of {len(got)} items"
         raise Mismatch(f"{case}:\nexpected a tuple (out, running_mean, running_var), got {found}.")
@@ -168,7 +168,7 @@ def batch_norm_step(student_fn) -> str:
                 _T(x), new_mean, new_var, _T(gamma), _T(beta), training, momentum, eps
             ).numpy()
             new_mean, new_var = new_mean.numpy(), new_var.numpy()
-            got = call(
+            got = answer(
                 student_fn,
                 x,
                 gamma,
@@ -263,16 +263,14 @@ def fold_bn(student_fn) -> str:
         (6, 6, 5, True, 0.1),
         (1, 4, 2, False, 0.5),
     ]
-    for number, (c_out, c_in, k, has_bias, eps) in enumerate(configs, start=1):
+    for heading, (c_out, c_in, k, has_bias, eps) in numbered_cases(configs):
         w = rng.standard_normal((c_out, c_in, k, k))
         b = rng.standard_normal(c_out) if has_bias else None
         gamma, beta = rng.standard_normal(c_out), rng.standard_normal(c_out)
         mean, var = rng.standard_normal(c_out), rng.uniform(0.2, 3, c_out)
         bias_text = f"b.shape=({c_out},)" if has_bias else "b=None (conv without bias)"
-        label = f"Case {number} of {len(configs)} ({describe(w=w)}, {bias_text}, eps={eps})"
-        got = call(student_fn, w, b, gamma, beta, mean, var, eps, case=label)
-        if got is None:
-            raise forgot_return(label)
+        label = f"{heading} ({describe(w=w)}, {bias_text}, eps={eps})"
+        got = answer(student_fn, w, b, gamma, beta, mean, var, eps, case=label)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             found = type(got).__name__
             raise Mismatch(f"{label}:\nexpected a tuple (w_folded, b_folded), got {found}.")
@@ -365,14 +363,14 @@ def group_norm_forward(student_fn) -> str:
         ((4, 12, 2, 3), 4, 1e-5),
         ((2, 6, 4), 2, 1e-5),
     ]
-    for number, (shape, groups, eps) in enumerate(cases, start=1):
+    for heading, (shape, groups, eps) in numbered_cases(cases):
         n, c = shape[0], shape[1]
         x = rng.uniform(-3, 3, (1, c) + (1,) * (len(shape) - 2)) + rng.uniform(
             0.5, 4, (1, c) + (1,) * (len(shape) - 2)
         ) * rng.standard_normal(shape)
         gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
         label = (
-            f"Case {number} of {len(cases)} ({describe(x=x, num_groups=groups, eps=eps)}, "
+            f"{heading} ({describe(x=x, num_groups=groups, eps=eps)}, "
             f"{c // groups} channels per group)"
         )
         expected = F.group_norm(_T(x), groups, _T(gamma), _T(beta), eps).numpy()
@@ -447,7 +445,7 @@ def ln_in_from_gn(layer_norm_fn, instance_norm_fn) -> str:
     (eps = 1e-5) against F.layer_norm (+ per-channel affine) and F.instance_norm."""
     rng = np.random.default_rng(55)
     shapes = [(2, 4, 3, 3), (3, 6, 2, 5), (1, 3, 4, 4), (4, 2, 5, 1)]
-    for number, shape in enumerate(shapes, start=1):
+    for heading, shape in numbered_cases(shapes):
         c = shape[1]
         x = rng.uniform(-2, 2, (1, c, 1, 1)) + rng.uniform(0.5, 3, (1, c, 1, 1)) * (
             rng.standard_normal(shape)
@@ -474,7 +472,7 @@ def ln_in_from_gn(layer_norm_fn, instance_norm_fn) -> str:
                 "(one channel per group).",
             ),
         ]:
-            label = f"{name}, case {number} of {len(shapes)} ({describe(x=x)}, C={c})"
+            label = f"{name}, {heading.lower()} ({describe(x=x)}, C={c})"
             compare(
                 call(fn, x, gamma, beta, case=label),
                 expected,

@@ -2,9 +2,9 @@
 
 Every reference value comes from PyTorch: output sizes from running
 ``torch.nn.functional`` convolutions on a one-channel zero input, parameters from
-``nn.Conv2d``. MACs are the output elements PyTorch produces times the multiply-adds per
-output, ``(C_in / groups) * k * k``; ``tests/test_summary.py`` checks that convention
-against ``torch.utils.flop_counter.FlopCounterMode``. Each checker calls the student's
+``nn.Conv2d``, parameters and MACs from :mod:`helpers.costs` (output elements times
+``(C_in / groups) * k * k``; ``tests/test_costs.py`` checks that convention against
+``torch.utils.flop_counter.FlopCounterMode``). Each checker calls the student's
 function before building its references, so an exercise that is not attempted yet costs
 nothing.
 """
@@ -18,12 +18,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..costs import count_params, model_costs
 from .core import (
     Mismatch,
+    answer,
     as_items,
     call,
     checker,
     forgot_return,
+    numbered_cases,
     plain_number,
     whole_number,
     whole_pair,
@@ -53,24 +56,6 @@ def _torch_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
 
 def _conv(c_in, c_out, k, s=1, p=0, d=1, groups=1, bias=True) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, k, s, p, d, groups=groups, bias=bias)
-
-
-def _params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def _macs(conv: nn.Conv2d, shape: tuple[int, int, int]) -> int:
-    """Multiply-accumulates of ``conv`` on one input of ``shape`` (C, H, W)."""
-    kernel = torch.zeros(1, 1, *conv.kernel_size)
-    plane = F.conv2d(
-        torch.zeros(1, 1, *shape[1:]),
-        kernel,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-    )
-    per_output = conv.in_channels // conv.groups * kernel.numel()
-    return conv.out_channels * plane[0, 0].numel() * per_output
 
 
 # ------------------------------------------------------------------------ 2.1
@@ -130,11 +115,11 @@ def conv_output_size(student_fn) -> str:
         (1, 1, 1, 0, 1),
         (12, 5, 5, 0, 1),
     ]
-    for number, args in enumerate(cases, start=1):
+    for heading, args in numbered_cases(cases):
         n, k, s, p, d = (*args, 1, 0, 1)[:5] if len(args) == 2 else args
         names = ["n", "kernel_size", "stride", "padding", "dilation"]
         shown = ", ".join(f"{name}={v}" for name, v in zip(names, args, strict=False))
-        label = f"Case {number} of {len(cases)}: conv_output_size({shown})"
+        label = f"{heading}: conv_output_size({shown})"
         got = whole_number(call(student_fn, *args, case=label), case=label)
         expected = _torch_size(n, k, s, p, d)
         if got == expected:
@@ -187,8 +172,8 @@ def same_padding(student_fn) -> str:
     """Check ``student_fn(kernel_size, dilation) -> int | None`` (NNDL exercise 5-8)."""
     cases = [(3, 1), (5, 1), (3, 2), (5, 2), (3, 4), (7, 3), (1, 1), (1, 5), (2, 2), (2, 1)]
     cases += [(4, 1), (4, 3), (6, 2)]
-    for number, (k, d) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)}: same_padding(kernel_size={k}, dilation={d})"
+    for heading, (k, d) in numbered_cases(cases):
+        label = f"{heading}: same_padding(kernel_size={k}, dilation={d})"
         got = call(student_fn, k, d, case=label)
         span = d * (k - 1) + 1
         works = [
@@ -268,12 +253,10 @@ def _shape_list(got) -> list | None:
 @checker("2.3", "predict_shapes")
 def predict_shapes(student_fn) -> str:
     """Check ``student_fn(input_shape, layers) -> [(C, H, W), ...]`` for stacks of Conv2d."""
-    for number, (shape, layers) in enumerate(_STACKS, start=1):
-        label = f"Case {number} of {len(_STACKS)}: input_shape={shape}, {len(layers)} layers"
-        got = call(student_fn, shape, [dict(layer) for layer in layers], case=label)
+    for heading, (shape, layers) in numbered_cases(_STACKS):
+        label = f"{heading}: input_shape={shape}, {len(layers)} layers"
+        got = answer(student_fn, shape, [dict(layer) for layer in layers], case=label)
         expected = _stack_shapes(shape, layers)
-        if got is None:
-            raise forgot_return(label)
         items = _shape_list(got)
         if items is None:
             raise Mismatch(f"{label}:\nexpected a list of (C, H, W) tuples, got {got!r}.")
@@ -327,15 +310,15 @@ _COST_CASES = [
 def conv2d_cost(student_fn) -> str:
     """Check ``student_fn(in_shape, out_channels, kernel_size, stride, padding, dilation,
     groups, bias) -> (params, macs)`` against nn.Conv2d."""
-    for number, args in enumerate(_COST_CASES, start=1):
+    for heading, args in numbered_cases(_COST_CASES):
         shape, c_out, k, s, p, d, g, bias = args
         label = (
-            f"Case {number} of {len(_COST_CASES)}: in_shape={shape}, out_channels={c_out}, "
+            f"{heading}: in_shape={shape}, out_channels={c_out}, "
             f"kernel_size={k}, stride={s}, padding={p}, dilation={d}, groups={g}, bias={bias}"
         )
         got = call(student_fn, *args, case=label)
         conv = _conv(shape[0], c_out, k, s, p, d, g, bias)
-        params, macs = _params(conv), _macs(conv, shape)
+        params, macs = count_params(conv), model_costs(conv, shape).macs
         got_params, got_macs = whole_pair(got, case=label, names=("params", "macs"))
         if (got_params, got_macs) == (params, macs):
             continue
@@ -400,20 +383,15 @@ def bottleneck_costs(student_fn) -> str:
         (14, 20, 64, 128, 3, 32),
         (7, 7, 512, 512, 1, 128),
     ]
-    for number, (h, w, c_in, c_out, k, c_mid) in enumerate(cases, start=1):
-        label = (
-            f"Case {number} of {len(cases)}: h={h}, w={w}, c_in={c_in}, c_out={c_out}, k={k}, "
-            f"c_mid={c_mid}"
-        )
+    for heading, (h, w, c_in, c_out, k, c_mid) in numbered_cases(cases):
+        label = f"{heading}: h={h}, w={w}, c_in={c_in}, c_out={c_out}, k={k}, c_mid={c_mid}"
         args = (h, w, c_in, c_out, k) if c_mid is None else (h, w, c_in, c_out, k, c_mid)
-        got = call(student_fn, *args, case=label)
-        if got is None:
-            raise forgot_return(label)
+        got = answer(student_fn, *args, case=label)
         block = _block(c_in, c_out, k, c_mid)
-        layer_macs = [_macs(conv, (conv.in_channels, h, w)) for conv in block]
+        layer_macs = [model_costs(conv, (conv.in_channels, h, w)).macs for conv in block]
         expected = {
             "macs": sum(layer_macs),
-            "params": _params(block),
+            "params": count_params(block),
             "activations": sum(
                 conv.out_channels
                 * _torch_size(h, conv.kernel_size[0], 1, conv.padding[0])
@@ -533,12 +511,12 @@ def _claim_answers() -> dict[str, int]:
     return {
         "a": _torch_size(5, 3, 1, 1),
         "b": _torch_size(5, 3, 2, 1),
-        "c": _params(conv_c),
-        "d": _params(_conv(256, 256, 3, p=1, bias=False)),
+        "c": count_params(conv_c),
+        "d": count_params(_conv(256, 256, 3, p=1, bias=False)),
         "e": same[0],
         "f": int(_conv(32, 32, 3, groups=32).weight.shape[1]),
-        "g": _params(conv_g),
-        "h": _macs(conv_g, (3, 32, 32)),
+        "g": count_params(conv_g),
+        "h": model_costs(conv_g, (3, 32, 32)).macs,
         "i": int(F.conv2d(image, kernel, padding=1)[0, 0, 2, 2]),
     }
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe, real_number, show_pair
+from .core import Mismatch, call, checker, compare, describe, numbered_cases, real_number, show_pair
 
 __all__ = ["avg_pool2d_conv", "max_pool2d_naive", "unchanged_fraction"]
 
@@ -65,8 +65,8 @@ def max_pool2d_naive(student_fn) -> str:
         (rng.standard_normal((2, 2, 9, 8)), 3, 3),
         (rng.standard_normal((1, 3, 5, 9)), 2, 3),
     ]
-    for number, (x, k, s) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({describe(x=x, kernel_size=k, stride=s)})"
+    for heading, (x, k, s) in numbered_cases(cases):
+        label = f"{heading} ({describe(x=x, kernel_size=k, stride=s)})"
         expected = _torch_pool(F.max_pool2d, x, k, s)
         mistakes = [
             (
@@ -108,8 +108,8 @@ def avg_pool2d_conv(student_fn) -> str:
         (rng.standard_normal((3, 2, 5, 5)), 3, 1),
         (rng.standard_normal((1, 3, 9, 6)), 3, 3),
     ]
-    for number, (x, k, s) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({describe(x=x, kernel_size=k, stride=s)})"
+    for heading, (x, k, s) in numbered_cases(cases):
+        label = f"{heading} ({describe(x=x, kernel_size=k, stride=s)})"
         expected = _torch_pool(F.avg_pool2d, x, k, s)
         channel_sum = expected.sum(axis=1, keepdims=True)
         mixed = np.broadcast_to(channel_sum, expected.shape)
@@ -230,13 +230,11 @@ def unchanged_fraction(student_fn) -> str:
         (2, 3, 15, False),
         (1, 2, 12, True),
     ]
-    for number, (shift, k, size, blank) in enumerate(cases, start=1):
+    for heading, (shift, k, size, blank) in numbered_cases(cases):
         images = _invariance_images(rng, 6, size)
         if blank:
             images = np.zeros_like(images)
-        label = (
-            f"Case {number} of {len(cases)} ({describe(images=images, shift=shift, kernel_size=k)})"
-        )
+        label = f"{heading} ({describe(images=images, shift=shift, kernel_size=k)})"
         try:
             got = call(student_fn, images, shift, k, case=label)
         except Mismatch as error:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..shapes import receptive_field
-from .core import Mismatch, call, checker, expect_module, whole_pair
+from .core import Mismatch, call, checker, expect_module, numbered_cases, whole_pair
 
 __all__ = ["dense_field_network", "receptive_field_size"]
 
@@ -60,8 +60,8 @@ def receptive_field_size(student_fn) -> str:
         ),
         ("stride and dilation mixed", [(3, 2, 2), (5, 1, 3), (1, 2, 1), (3, 1, 2)]),
     ]
-    for number, (title, layers) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} ({title}: layers={layers})"
+    for heading, (title, layers) in numbered_cases(cases):
+        label = f"{heading} ({title}: layers={layers})"
         expected = _reference(layers)
         got = _as_pair(call(student_fn, [tuple(layer) for layer in layers], case=label), label)
         if got == expected:
@@ -226,8 +226,8 @@ def dense_field_network(student_fn) -> str:
     """
     channels = 4
     targets = [3, 7, 9, 20, 27, 50]
-    for number, target in enumerate(targets, start=1):
-        label = f"Case {number} of {len(targets)} (target={target}, channels={channels})"
+    for heading, target in numbered_cases(targets):
+        label = f"{heading} (target={target}, channels={channels})"
         model = call(student_fn, target, channels, case=label)
         expect_module(model, case=label, advice="Return nn.Sequential(*layers).")
         convs = _conv_layers(model, label)

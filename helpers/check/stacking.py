@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .core import Mismatch, call, checker, forgot_return, whole_shape
+from .core import Mismatch, answer, checker, numbered_cases, whole_shape
 
 __all__ = ["stack_shapes"]
 
@@ -75,12 +75,10 @@ def _hint(got_weight, got_out, weight, out, c_prev, image_channels, layer) -> st
 @checker("1.6", "stack_shapes")
 def stack_shapes(student_fn) -> str:
     """Check ``student_fn(input_shape, filters) -> [(weight_shape, output_shape), ...]``."""
-    for number, (shape, filters) in enumerate(_CASES, start=1):
-        label = f"Case {number} of {len(_CASES)}: input_shape={shape}, filters={filters}"
-        got = call(student_fn, shape, [tuple(f) for f in filters], case=label)
+    for heading, (shape, filters) in numbered_cases(_CASES):
+        label = f"{heading}: input_shape={shape}, filters={filters}"
+        got = answer(student_fn, shape, [tuple(f) for f in filters], case=label)
         expected = _reference(shape, filters)
-        if got is None:
-            raise forgot_return(label)
         try:
             pairs = list(got)
         except TypeError as error:

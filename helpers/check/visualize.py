@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .. import visualize as ref
-from .core import Mismatch, call, checker, compare, describe
+from .core import Mismatch, call, checker, compare, describe, numbered_cases
 
 __all__ = ["gradient_ascent", "gram_matrix", "saliency_map", "style_loss"]
 
@@ -47,9 +47,9 @@ def gram_matrix(student_fn) -> str:
     """Check ``student_fn(features)``: ``(C, H, W) -> (C, C)``, ``G = F Fᵀ``, F = (C, H·W)."""
     # case 1 has C > 1, so that dividing by H·W and by C·H·W give different results
     shapes = [(3, 4, 5), (1, 2, 2), (5, 3, 3), (8, 6, 2), (2, 7, 7)]
-    for number, shape in enumerate(shapes, start=1):
-        features = _randn(*shape, seed=100 + number)
-        label = f"Case {number} of {len(shapes)} ({describe(features=features.numpy())})"
+    for heading, shape in numbered_cases(shapes):
+        features = _randn(*shape, seed=100 + heading.number)
+        label = f"{heading} ({describe(features=features.numpy())})"
         c, h, w = shape
         flat = features.reshape(c, h * w)
         got = call(student_fn, *_torch_args(features), case=label)
@@ -84,12 +84,12 @@ def gram_matrix(student_fn) -> str:
 def style_loss(student_fn) -> str:
     """Check ``student_fn(features, target_gram)``: ``1/(4 N² M²) Σ (G − A)²``."""
     shapes = [(1, 2, 3), (3, 4, 5), (4, 3, 6), (6, 5, 5), (2, 1, 8)]
-    for number, shape in enumerate(shapes, start=1):
+    for heading, shape in numbered_cases(shapes):
         c, h, w = shape
-        features = _randn(*shape, seed=200 + number)
-        style = _randn(c, h + 2, w + 1, seed=300 + number)
+        features = _randn(*shape, seed=200 + heading.number)
+        style = _randn(c, h + 2, w + 1, seed=300 + heading.number)
         target = ref.gram_matrix(style)
-        label = f"Case {number} of {len(shapes)} ({describe(features=features.numpy())})"
+        label = f"{heading} ({describe(features=features.numpy())})"
         got = call(student_fn, *_torch_args(features, target), case=label)
         diff2 = (ref.gram_matrix(features) - target).pow(2).sum()
         m = h * w
@@ -131,10 +131,10 @@ def gradient_ascent(student_fn) -> str:
         ("class score 1, with tv=0.3", logit_1, 3, 0.1, 0.0, 0.3),
         ("class score 1, zero steps", logit_1, 0, 0.1, 0.2, 0.2),
     ]
-    for number, (what, objective, steps, lr, l2, tv) in enumerate(cases, start=1):
-        x0 = _randn(1, 1, 8, 8, seed=400 + number) * 0.1
+    for heading, (what, objective, steps, lr, l2, tv) in numbered_cases(cases):
+        x0 = _randn(1, 1, 8, 8, seed=400 + heading.number) * 0.1
         label = (
-            f"Case {number} of {len(cases)} ({what}; "
+            f"{heading} ({what}; "
             f"{describe(steps=steps, lr=lr, l2=l2, tv=tv)}, x0.shape=(1, 1, 8, 8))"
         )
         kept = x0.clone()
@@ -187,10 +187,10 @@ def _plain_ascent(objective, x0, steps, lr, l2, tv) -> torch.Tensor:
 def saliency_map(student_fn) -> str:
     """Check ``student_fn(model, x, target)``: ``(N, C, H, W) -> (N, H, W)``."""
     cases = [(1, 1, 0), (1, 3, 2), (2, 3, 1), (3, 2, 0)]
-    for number, (n, c, target) in enumerate(cases, start=1):
-        model = _tiny_cnn(in_channels=c, seed=20 + number)
-        x = _randn(n, c, 8, 8, seed=500 + number)
-        label = f"Case {number} of {len(cases)} ({describe(x=x.numpy(), target=target)})"
+    for heading, (n, c, target) in numbered_cases(cases):
+        model = _tiny_cnn(in_channels=c, seed=20 + heading.number)
+        x = _randn(n, c, 8, 8, seed=500 + heading.number)
+        label = f"{heading} ({describe(x=x.numpy(), target=target)})"
         got = call(student_fn, model, *_torch_args(x), target, case=label)
         xg = x.clone().requires_grad_(True)
         logits = model(xg)

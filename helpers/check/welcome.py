@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import Mismatch, call, checker, whole_number
+from .core import Mismatch, call, checker, numbered_cases, whole_number
 
 __all__ = ["conv_parameters"]
 
@@ -13,8 +13,8 @@ def conv_parameters(student_fn) -> str:
     import torch.nn as nn
 
     cases = [(3, 10, 5), (1, 6, 5), (64, 128, 3), (256, 64, 1), (3, 96, 11)]
-    for number, (c_in, c_out, k) in enumerate(cases, start=1):
-        label = f"Case {number} of {len(cases)} (c_in={c_in}, c_out={c_out}, k={k})"
+    for heading, (c_in, c_out, k) in numbered_cases(cases):
+        label = f"{heading} (c_in={c_in}, c_out={c_out}, k={k})"
         got = whole_number(call(student_fn, c_in, c_out, k, case=label), case=label)
         expected = sum(p.numel() for p in nn.Conv2d(c_in, c_out, k).parameters())
         if got == expected:

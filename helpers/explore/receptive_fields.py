@@ -1,37 +1,10 @@
-"""Interactive explorers: move sliders, watch the arithmetic of convolution change.
-
-Two explorers, each returned as an :class:`Explorer` object:
-
-* :func:`conv_arithmetic_explorer` (notebook 02): input size, kernel, stride, padding and
-  dilation as sliders; redraws :func:`helpers.plot.sliding_window` and the output-size
-  formula filled in with the numbers, computed by :func:`helpers.shapes.conv_output_size`.
-* :func:`receptive_field_explorer` (notebook 03): a stack of up to four convolution or
-  max-pooling layers and one output unit; draws the unit's receptive field on a
-  photograph, the part that falls in the zero padding included, from
-  :func:`helpers.shapes.receptive_field_table` (Distill's closed form).
-
-Displaying an explorer gives a mime bundle with three entries: the live widget
-(``application/vnd.jupyter.widget-view+json``), a PNG of the current drawing and a
-one-line ``text/plain`` summary. JupyterLab ranks the widget renderer first (rank -10,
-against 90 for ``image/png``), so with a kernel the sliders appear; a static viewer
-(GitHub, nbviewer, a notebook opened untrusted) shows the PNG; nbval compares the text,
-which is deterministic. Without ipywidgets the bundle has the PNG and the text only.
-
-The drawings are rendered with matplotlib to PNG bytes and shown in an ``ipywidgets.Image``
-(no ``Output`` widget, whose capture of figures depends on the front end); every figure
-is closed after rendering, so that the inline backend never shows it a second time.
-An impossible combination (a dilated kernel larger than the padded input, a pooling
-with more padding than half its kernel) shows a message instead of a picture.
-"""
+"""The receptive field explorer of notebook 03: a stack of layers, one unit's field."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import numbers
-import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import matplotlib.pyplot as plt
@@ -39,402 +12,11 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from . import shapes
-from ._validate import as_int
+from .. import shapes
+from .._validate import as_int
+from .explorer import HINT, PAD, RED, Explorer, check_range, dim, ipywidgets_or_none
 
-__all__ = [
-    "CONV_RANGES",
-    "FIELD_PRESETS",
-    "Explorer",
-    "FieldLayer",
-    "conv_arithmetic_explorer",
-    "receptive_field_explorer",
-]
-
-_HINT = "move the sliders in JupyterLab"
-_RED = "#d62728"
-_PAD = "#e8e8e8"
-_MAX_PNG_WIDTH = 1200  # pixels: wide pictures are rendered at a lower dpi
-
-
-# ------------------------------------------------------------------------ the shared object
-
-
-class Explorer:
-    """A drawing with controls: the live widget in JupyterLab, a PNG and a line elsewhere.
-
-    Attributes:
-        values: the current settings, a dict (read only: change them with :meth:`set` or
-            by moving a control).
-        controls: ``{name: ipywidgets control}``; empty without ipywidgets.
-        widget: the ``ipywidgets.VBox`` shown in JupyterLab, or None without ipywidgets.
-        text: the one-line summary of the current settings (``text/plain``).
-        message: why there is no picture (an impossible combination), or None.
-        png: the current drawing as PNG bytes.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        values: dict,
-        describe: Callable,
-        draw: Callable,
-        layout: Callable,
-        adjust: Callable | None = None,
-        expand: Callable | None = None,
-    ):
-        self._name = name
-        self._values = dict(values)
-        self._describe = describe  # values -> (state, text, html, message)
-        self._draw = draw  # (values, state) -> matplotlib Figure
-        self._layout = layout  # (explorer) -> (widget, controls, image, label) or None
-        self._adjust = adjust  # (explorer) -> None: match dependent controls to the state
-        self._expand = expand  # (explorer, changed values) -> values to apply
-        self.state: dict = {}
-        self.text = ""
-        self.message: str | None = None
-        self.png = b""
-        self._html = ""
-        self._busy = False
-        self.widget = None
-        self.controls: dict = {}
-        self._image = self._label = None
-        self._update()
-        built = layout(self)
-        if built is not None:
-            self.widget, self.controls, self._image, self._label = built
-            self._show()
-
-    @property
-    def values(self) -> dict:
-        return dict(self._values)
-
-    def set(self, **values) -> None:
-        """Change settings, e.g. ``explorer.set(stride=2)``; the controls follow."""
-        unknown = sorted(set(values) - set(self._values))
-        if unknown:
-            raise ValueError(
-                f"{self._name}.set: unknown setting(s) {', '.join(unknown)}; "
-                f"the settings are {', '.join(self._values)}"
-            )
-        if self._expand is not None:
-            values = self._expand(self, values)
-        self._busy = True
-        try:
-            for key, value in values.items():
-                if key in self.controls and value is not None:
-                    self.controls[key].value = value
-        finally:
-            self._busy = False
-        self._values.update(values)
-        self._changed()
-
-    def figure(self):
-        """A new matplotlib Figure of the current drawing (close it when done)."""
-        if self.message is not None:
-            return _message_figure(self.message)
-        return self._draw(self._values, self.state)
-
-    # ------------------------------------------------------------------ internals
-
-    def _on_control(self, change) -> None:
-        """An ipywidgets observer: a control moved."""
-        if self._busy:
-            return
-        changed = {key: control.value for key, control in self.controls.items()}
-        changed = {k: v for k, v in changed.items() if v != self._values.get(k)}
-        if self._expand is not None:
-            changed = self._expand(self, changed)
-        self._values.update(changed)
-        self._changed()
-
-    def _changed(self) -> None:
-        self._update()
-        self._sync_controls()
-        self._show()
-
-    def _sync_controls(self) -> None:
-        """Let the explorer adjust dependent controls (ranges of the window or unit)."""
-        if self._adjust is None or not self.controls:
-            return
-        self._busy = True
-        try:
-            self._adjust(self)
-        finally:
-            self._busy = False
-
-    def _update(self) -> None:
-        self.state, self.text, self._html, self.message = self._describe(self._values)
-        fig = self.figure()
-        self.png = _png(fig)
-
-    def _show(self) -> None:
-        if self._image is None:
-            return
-        self._label.value = self._html
-        self._image.value = self.png
-        self._image.layout.display = "none" if self.message is not None else None
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data = {
-            "text/plain": self.text,
-            "image/png": base64.b64encode(self.png).decode("ascii"),
-        }
-        if self.widget is not None:
-            bundle = self.widget._repr_mimebundle_()
-            key = "application/vnd.jupyter.widget-view+json"
-            if bundle and key in bundle:
-                data[key] = bundle[key]
-        return data
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _png(fig) -> bytes:
-    """Render ``fig`` to PNG bytes (at most ``_MAX_PNG_WIDTH`` pixels wide) and close it."""
-    width = fig.get_figwidth()
-    dpi = min(100.0, _MAX_PNG_WIDTH / width)
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
-
-
-def _message_figure(message: str):
-    fig = plt.figure(figsize=(7.5, 1.6))
-    fig.text(
-        0.02,
-        0.5,
-        "\n".join(textwrap.wrap(message, 95)),
-        ha="left",
-        va="center",
-        fontsize=10,
-        color=_RED,
-    )
-    return fig
-
-
-def _widgets():
-    """The ipywidgets module, or None when it is not installed."""
-    try:
-        import ipywidgets
-    except ImportError:
-        return None
-    return ipywidgets
-
-
-def _check_range(value, name: str, fname: str, low: int, high: int) -> int:
-    value = as_int(value, name, fname, minimum=low)
-    if value > high:
-        raise ValueError(
-            f"{fname}: {name} must be between {low} and {high} (the range of its control), "
-            f"got {value}"
-        )
-    return value
-
-
-def _dim(text: str) -> str:
-    return f"<span style='color:#666'>{text}</span>"
-
-
-# ------------------------------------------------------------------------ conv arithmetic
-
-CONV_RANGES = {
-    "input_size": (1, 10),
-    "kernel_size": (1, 5),
-    "stride": (1, 3),
-    "padding": (0, 3),
-    "dilation": (1, 3),
-}
-"""Slider ranges of :func:`conv_arithmetic_explorer`: ``{name: (low, high)}``."""
-
-_CONV_LABELS = {
-    "input_size": "input n",
-    "kernel_size": "kernel k",
-    "stride": "stride s",
-    "padding": "padding p",
-    "dilation": "dilation d",
-}
-# a fixed 0/1 pattern: a smaller input is its top-left corner, so values stay put
-_PATTERN = np.random.default_rng(0).integers(0, 2, size=(10, 10)).astype(float)
-
-
-def _x_kernel(k: int) -> np.ndarray:
-    """The "X" kernel of notebook 02 (ones on both diagonals), k×k."""
-    w = np.zeros((k, k))
-    idx = np.arange(k)
-    w[idx, idx] = w[idx, k - 1 - idx] = 1
-    return w
-
-
-def _conv_describe(values: dict):
-    n, k, s, p, d = (values[key] for key in CONV_RANGES)
-    settings = f"n={n}, k={k}, s={s}, p={p}, d={d}"
-    filled = f"({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}"
-    formula = f"n_out = ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1 = ⌊{filled}⌋ + 1"
-    try:
-        out = shapes.conv_output_size(n, k, s, p, d)
-    except ValueError as error:
-        reason = str(error).split(": ", 1)[-1]
-        message = f"No output: {reason}"
-        text = (
-            f"conv arithmetic explorer: {settings} -> no output, the kernel does not fit ({_HINT})"
-        )
-        label = f"<b style='color:{_RED}'>{html.escape(message)}</b>"
-        return {"output_size": None}, text, label, message
-    window = values["window"]
-    last = out * out - 1
-    window = last if window is None else min(window, last)
-    values["window"] = window
-    span = d * (k - 1) + 1
-    state = {"output_size": out, "span": span, "position": divmod(window, out)}
-    text = f"conv arithmetic explorer: {settings} -> output {out}x{out} ({_HINT})"
-    label = (
-        f"<b>{html.escape(formula)} = {out}</b> on each axis: a <b>{out}×{out}</b> output. "
-        + _dim(
-            f"The dilated kernel spans d(k − 1) + 1 = {span} positions of the padded input "
-            f"({n} + 2·{p} = {n + 2 * p}); window {window + 1} of {out * out} is drawn."
-        )
-    )
-    return state, text, label, None
-
-
-def _conv_draw(values: dict, state: dict):
-    from .plot import sliding_window
-
-    n, k, s, p, d = (values[key] for key in CONV_RANGES)
-    out = state["output_size"]
-    title = (
-        f"n_out = ⌊({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}⌋ + 1 = {out}"
-        f"   (n = {n}, k = {k}, stride {s}, padding {p}, dilation {d})"
-    )
-    return sliding_window(
-        _PATTERN[:n, :n],
-        _x_kernel(k),
-        position=state["position"],
-        stride=s,
-        padding=p,
-        dilation=d,
-        title=title,
-    )
-
-
-def _conv_adjust(explorer: Explorer) -> None:
-    out = explorer.state.get("output_size")
-    if out is not None:
-        explorer.controls["window"].max = out * out - 1
-        explorer.controls["window"].value = explorer._values["window"]
-
-
-def _conv_expand(explorer: Explorer, changed: dict) -> dict:
-    """Check the new values; while the last window is drawn, keep drawing the last one."""
-    fname = "conv_arithmetic_explorer"
-    for key, value in changed.items():
-        if key in CONV_RANGES:
-            _check_range(value, key, fname, *CONV_RANGES[key])
-        elif value is not None:
-            as_int(value, key, fname, minimum=0)
-    out = explorer.state.get("output_size")
-    at_last = out is None or explorer._values["window"] == out * out - 1
-    if "window" not in changed and at_last and set(changed) & set(CONV_RANGES):
-        changed = {**changed, "window": None}
-    return changed
-
-
-def _conv_layout(explorer: Explorer):
-    widgets = _widgets()
-    if widgets is None:
-        return None
-    style = {"description_width": "72px"}
-    layout = widgets.Layout(width="300px")
-    controls = {}
-    for key, (low, high) in CONV_RANGES.items():
-        controls[key] = widgets.IntSlider(
-            value=explorer._values[key],
-            min=low,
-            max=high,
-            description=_CONV_LABELS[key],
-            style=style,
-            layout=layout,
-            continuous_update=False,
-        )
-    out = explorer.state.get("output_size") or 1
-    controls["window"] = widgets.IntSlider(
-        value=explorer._values["window"] or 0,
-        min=0,
-        max=out * out - 1,
-        description="window",
-        style=style,
-        layout=layout,
-        continuous_update=False,
-    )
-    for control in controls.values():
-        control.observe(explorer._on_control, names="value")
-    names = list(controls)
-    columns = widgets.HBox(
-        [
-            widgets.VBox([controls[key] for key in names[:3]]),
-            widgets.VBox([controls[key] for key in names[3:]]),
-        ]
-    )
-    label = widgets.HTML()
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-    box = widgets.VBox([columns, label, image])
-    return box, controls, image, label
-
-
-def conv_arithmetic_explorer(
-    input_size: int = 7,
-    kernel_size: int = 3,
-    stride: int = 1,
-    padding: int = 0,
-    dilation: int = 1,
-    window: int | None = None,
-) -> Explorer:
-    """Sliders for the output-size formula, with the sliding-window picture of notebook 02.
-
-    Draws :func:`helpers.plot.sliding_window` on a square 0/1 input of size ``input_size``
-    with the k×k "X" kernel (ones on both diagonals), and fills in
-    ``floor((n + 2p - d(k-1) - 1) / s) + 1`` with the numbers; the output size comes from
-    :func:`helpers.shapes.conv_output_size`. A sixth slider, ``window``, picks the output
-    cell being computed (row by row; by default the last, so the whole output is filled).
-
-    Args:
-        input_size, kernel_size, stride, padding, dilation: the starting values, ints in
-            the ranges of :data:`CONV_RANGES` (the same on both axes).
-        window: index of the drawn window, ``0 <= window < n_out**2`` (clamped to the last
-            one when the output is smaller); None: the last.
-
-    Returns:
-        An :class:`Explorer`: the live widget in JupyterLab, a PNG and the one-line text
-        ``"conv arithmetic explorer: n=7, k=3, s=1, p=0, d=1 -> output 5x5 (...)"``
-        elsewhere. A kernel that does not fit shows a message instead of a picture.
-
-    Raises:
-        TypeError: an argument that is not an int.
-        ValueError: an argument outside its slider's range.
-    """
-    fname = "conv_arithmetic_explorer"
-    given = {
-        "input_size": input_size,
-        "kernel_size": kernel_size,
-        "stride": stride,
-        "padding": padding,
-        "dilation": dilation,
-    }
-    values = {
-        key: _check_range(value, key, fname, *CONV_RANGES[key]) for key, value in given.items()
-    }
-    values["window"] = None if window is None else as_int(window, "window", fname, minimum=0)
-    return Explorer(
-        fname, values, _conv_describe, _conv_draw, _conv_layout, _conv_adjust, _conv_expand
-    )
-
-
-# ------------------------------------------------------------------------ receptive fields
+__all__ = ["FIELD_PRESETS", "FIELD_RANGES", "FieldLayer", "receptive_field_explorer"]
 
 
 class FieldLayer(NamedTuple):
@@ -553,7 +135,7 @@ def _check_layer(layer, index: int, fname: str) -> FieldLayer:
         raise ValueError(f"{fname}: {name}[0] (kind) must be 'conv' or 'max pool', got {kind!r}")
     numbers_ = list(layer[1:]) + [1, 0, 1][len(layer) - 2 :]
     checked = [
-        _check_range(value, f"{name} {key}", fname, *FIELD_RANGES[key])
+        check_range(value, f"{name} {key}", fname, *FIELD_RANGES[key])
         for key, value in zip(FIELD_RANGES, numbers_, strict=True)
     ]
     return FieldLayer(kind, *checked)
@@ -562,7 +144,7 @@ def _check_layer(layer, index: int, fname: str) -> FieldLayer:
 def _field_describe(values: dict):
     from torch import nn
 
-    from .receptive_field import receptive_field_table
+    from ..receptive_field import receptive_field_table
 
     layers = _stack(values)
     n = values["input_size"]
@@ -573,8 +155,8 @@ def _field_describe(values: dict):
         message = "No layers: switch at least one layer on."
         return (
             {},
-            f"{prefix} -> no layers ({_HINT})",
-            f"<b style='color:{_RED}'>{message}</b>",
+            f"{prefix} -> no layers ({HINT})",
+            f"<b style='color:{RED}'>{message}</b>",
             message,
         )
     size = n
@@ -588,8 +170,8 @@ def _field_describe(values: dict):
         except ValueError as error:
             reason = str(error).split(": ", 1)[-1]
             message = f"Layer {index} ({layer.label()}), input {size}×{size}: {reason}"
-            text = f"{prefix} -> layer {index} has no valid output ({_HINT})"
-            return {}, text, f"<b style='color:{_RED}'>{html.escape(message)}</b>", message
+            text = f"{prefix} -> layer {index} has no valid output ({HINT})"
+            return {}, text, f"<b style='color:{RED}'>{html.escape(message)}</b>", message
     model = nn.Sequential(*(layer.module() for layer in layers))
     table = receptive_field_table(model, (1, 1, n, n))
     last = table[-1]
@@ -620,21 +202,21 @@ def _field_describe(values: dict):
     text = (
         f"{prefix} -> output {out}x{out}; unit ({row}, {col}) sees rows {rows[0]}..{rows[1]}, "
         f"columns {cols[0]}..{cols[1]}: size r={r}, jump S={jump}, start = unit*S - P "
-        f"with P={pad}; {in_padding} of {r * r} pixels in the padding ({_HINT})"
+        f"with P={pad}; {in_padding} of {r * r} pixels in the padding ({HINT})"
     )
     label = (
         f"<b>receptive field r = {r}, jump S = {jump}, padding P = {pad}</b>: output unit "
         f"({row}, {col}) of the {out}×{out} output sees input rows {rows[0]} to {rows[1]} and "
         f"columns {cols[0]} to {cols[1]} (start = unit·S − P; negative = zero padding), "
         f"{in_padding} of its {r * r} pixels in the padding.<br>"
-        + _dim("The table is helpers.shapes.receptive_field_table of this stack:")
+        + dim("The table is helpers.shapes.receptive_field_table of this stack:")
         + table._repr_html_()
     )
     return state, text, label, None
 
 
 def _field_draw(values: dict, state: dict):
-    from .data import load_image
+    from ..data import load_image
 
     n = values["input_size"]
     image = load_image(values["image"], grey=True, size=n)
@@ -645,7 +227,7 @@ def _field_draw(values: dict, state: dict):
     fig, (ax, ax_out) = plt.subplots(
         1, 2, figsize=(10, 5.4), width_ratios=[1.7, 1], layout="constrained"
     )
-    ax.set_facecolor(_PAD)
+    ax.set_facecolor(PAD)
     ax.imshow(image, cmap="gray", vmin=0, vmax=1, extent=(-0.5, n - 0.5, n - 0.5, -0.5))
     ax.add_patch(Rectangle((-0.5, -0.5), n, n, fill=False, edgecolor="#555555", lw=0.8))
     boxes = [((row, col), _FIELD_COLOURS[0], "-", f"unit ({row}, {col}): r = {r}")]
@@ -736,7 +318,7 @@ def _field_expand(explorer: Explorer, changed: dict) -> dict:
         if key.startswith("kind") and value not in _KINDS:
             raise ValueError(f"{fname}: {key} must be one of {_KINDS}, got {value!r}")
         if key[:-1] in FIELD_RANGES:
-            _check_range(value, key, fname, *FIELD_RANGES[key[:-1]])
+            check_range(value, key, fname, *FIELD_RANGES[key[:-1]])
         if key in ("row", "col") and value is not None:
             as_int(value, key, fname, minimum=0)
         if key in ("image", "input_size"):
@@ -756,7 +338,7 @@ def _field_expand(explorer: Explorer, changed: dict) -> dict:
 
 
 def _field_layout(explorer: Explorer):
-    widgets = _widgets()
+    widgets = ipywidgets_or_none()
     if widgets is None:
         return None
     small = widgets.Layout(width="72px")
@@ -864,11 +446,11 @@ def receptive_field_explorer(
             f"{fname}: stack must be a preset name (str) or a list of layers, got "
             f"{type(stack).__name__}"
         )
-    from .data import list_images
+    from ..data import list_images
 
     if not isinstance(image, str) or image not in list_images():
         raise ValueError(f"{fname}: image must be one of {', '.join(list_images())}; got {image!r}")
-    input_size = _check_range(input_size, "input_size", fname, 16, 128)
+    input_size = check_range(input_size, "input_size", fname, 16, 128)
     row = col = None
     if unit is not None:
         if (
