@@ -29,7 +29,14 @@ from .core import (
     whole_shape,
 )
 
-__all__ = ["conv3d_cost", "rising_tone_filter", "text_cnn_shapes"]
+__all__ = [
+    "OTHER_SOUNDS",
+    "OTHER_TONES",
+    "RISING_TONES",
+    "conv3d_cost",
+    "rising_tone_filter",
+    "text_cnn_shapes",
+]
 
 
 def _shape(value, label: str, what: str) -> tuple[int, ...]:
@@ -124,27 +131,33 @@ _SAMPLE_RATE = 8000
 _MARGIN = 1.5
 
 
+# The sounds the check of Exercise 11.2 plays, 0.5 s each: (name, start Hz, end Hz, harmonics).
+# Notebook 11 prints them (how fast each rises), so that students know the margin they need.
+RISING_TONES = (
+    ("a tone rising 500 -> 2500 Hz", 500, 2500, 1),
+    ("a tone rising 1000 -> 3000 Hz", 1000, 3000, 1),
+    ("a voice-like tone rising 300 -> 1500 Hz (2 harmonics)", 300, 1500, 2),
+    ("a fast rise 200 -> 3900 Hz", 200, 3900, 1),
+    ("a slow rise 1500 -> 2800 Hz", 1500, 2800, 1),
+)
+OTHER_TONES = (
+    ("a tone falling 2500 -> 500 Hz", 2500, 500, 1),
+    ("a tone falling 3000 -> 1200 Hz", 3000, 1200, 1),
+    ("a steady 1500 Hz tone", 1500, 1500, 1),
+    ("a steady 400 Hz tone with 5 harmonics", 400, 400, 5),
+)
+OTHER_SOUNDS = ("a train of clicks (onsets)", "white noise")  # played after OTHER_TONES
+
+
 @functools.cache
 def _spectrograms() -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
     """Test spectrograms: (rising tones, other sounds), each a list of (name, spec (F, T))."""
     rng = np.random.default_rng(110)
     clicks = np.zeros(_SAMPLE_RATE // 2)
     clicks[::1000] = 1.0
-    rising = [
-        ("a tone rising 500 -> 2500 Hz", chirp(500, 2500)),
-        ("a tone rising 1000 -> 3000 Hz", chirp(1000, 3000)),
-        ("a voice-like tone rising 300 -> 1500 Hz (2 harmonics)", chirp(300, 1500, harmonics=2)),
-        ("a fast rise 200 -> 3900 Hz", chirp(200, 3900)),
-        ("a slow rise 1500 -> 2800 Hz", chirp(1500, 2800)),
-    ]
-    others = [
-        ("a tone falling 2500 -> 500 Hz", chirp(2500, 500)),
-        ("a tone falling 3000 -> 1200 Hz", chirp(3000, 1200)),
-        ("a steady 1500 Hz tone", chirp(1500, 1500)),
-        ("a steady 400 Hz tone with 5 harmonics", chirp(400, 400, harmonics=5)),
-        ("a train of clicks (onsets)", clicks),
-        ("white noise", rng.standard_normal(_SAMPLE_RATE // 2)),
-    ]
+    rising = [(name, chirp(a, b, harmonics=h)) for name, a, b, h in RISING_TONES]
+    others = [(name, chirp(a, b, harmonics=h)) for name, a, b, h in OTHER_TONES]
+    others += list(zip(OTHER_SOUNDS, (clicks, rng.standard_normal(_SAMPLE_RATE // 2)), strict=True))
     return (
         [(name, spectrogram(sound)[0]) for name, sound in rising],
         [(name, spectrogram(sound)[0]) for name, sound in others],
