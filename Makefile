@@ -16,7 +16,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # containers often r
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab test test-fast test-portable nbval lint format release release-check execute benchmark benchmark-conv slides clean
+.PHONY: help setup lab progress update nbgrader test test-fast test-portable nbval lint format release release-check execute benchmark benchmark-conv slides clean
 
 help:
 	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
@@ -24,7 +24,10 @@ help:
 	@echo "make test-portable   strict nbval of solutions/ with other CPU kernels and thread counts"
 	@echo "make release    regenerate notebooks/ from solutions/ (never overwrites your work)"
 	@echo "make execute NB=01_convolution   re-run one solution notebook in place, then release it"
-	@echo "make benchmark  time every notebook (both editions)"
+	@echo "make progress   a table of every exercise and its verdict, from your saved notebooks (NB=03 for some)"
+	@echo "make update     get the course's corrections and new exercises, keeping your answers (backups in notebooks/.backup/)"
+	@echo "make nbgrader   write the nbgrader edition (a course folder) into build/nbgrader/"
+	@echo "make benchmark  time every notebook (both editions); BENCHMARK_ARGS=--grading adds nbgrader autograde"
 	@echo "make benchmark-conv   naive loop vs im2col vs PyTorch convolution timings"
 	@echo "make format     ruff-format the code and the notebooks"
 	@echo "make slides     build a reveal.js deck of every solution notebook (offline) into build/slides/"
@@ -41,8 +44,8 @@ $(STAMP): pyproject.toml
 
 # the tooling and the tests: pyproject.toml's `dev` extra, on top of the course
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import course.release, nbval, pytest, hypothesis" || { echo "Installation failed: see the messages above"; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,grading]" 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import course.release, nbval, pytest, hypothesis, nbgrader" || { echo "Installation failed: see the messages above"; exit 1; }
 	@touch $(DEV_STAMP)
 
 lab: $(STAMP)
@@ -73,6 +76,18 @@ format: $(DEV_STAMP)
 release: $(DEV_STAMP)
 	$(BIN)/python -m course release $(RELEASE_ARGS)
 
+# for students: runs their saved notebooks/ (never writes them) and lists every exercise's verdict
+progress: $(STAMP)
+	$(BIN)/python -m course progress $(NB)
+
+# for students: the course's corrections and new exercises, with their answers carried over
+update: $(STAMP)
+	$(BIN)/python -m course update $(UPDATE_ARGS)
+
+# the nbgrader edition of every notebook, from solutions/ (INSTRUCTORS.md, "Grading with nbgrader")
+nbgrader: $(DEV_STAMP)
+	$(BIN)/python -m course nbgrader $(NB)
+
 release-check: $(DEV_STAMP)
 	$(BIN)/python -m course release --check
 
@@ -81,7 +96,7 @@ execute: $(DEV_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m course execute $(NB)
 
 benchmark: $(DEV_STAMP)
-	$(BIN)/python -m course benchmark
+	$(BIN)/python -m course benchmark $(NB) $(BENCHMARK_ARGS)
 
 benchmark-conv: $(STAMP)
 	$(BIN)/python -m helpers.conv_timing

@@ -14,6 +14,12 @@ COMMANDS = {  # name -> (module with a main(argv) -> int, one line of help)
     "portable": ("course.portable", "strict nbval with other CPU kernels and thread counts"),
     "doctor": ("course.doctor", "check Python, packages, data files, Jupyter and the kernel"),
     "online": ("course.online", "rewrite the solutions' Colab and Binder cells"),
+    "nbgrader": (
+        "course.grading",
+        "write the nbgrader edition (a course folder) into build/nbgrader/",
+    ),
+    "progress": ("course.progress", "a table of every exercise: passed, not yet, not attempted"),
+    "update": ("course.update", "update the course from its remote, carrying your answers over"),
 }
 USAGE = usage(
     "python -m course",

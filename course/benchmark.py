@@ -5,6 +5,10 @@ Prints a Markdown table of wall-clock seconds per notebook and edition, the CPU 
 kernel used (a figure that depends less on what else the machine is doing), and the totals.
 This is a measurement, not a test: it fails only if a notebook raises. The course budget is
 90 s per notebook.
+
+``--grading`` adds a second table: how long ``nbgrader autograde`` takes for a full-marks
+submission of each notebook (the nbgrader edition, :mod:`course.grading`, in a temporary
+course folder) next to the notebook's own run time; the aim is at most twice as long.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "names", nargs="*", help="notebooks: stems, prefixes or files (default: all)"
     )
+    parser.add_argument(
+        "--grading", action="store_true", help="also time nbgrader autograde of each notebook"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TQDM_DISABLE", "1")
     stems = [path.stem for path in select(args.names, SOLUTIONS)]
@@ -65,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     totals = dict.fromkeys(EDITIONS, 0.0)
     cpu_totals = dict.fromkeys(EDITIONS, 0.0)
     over_budget = []
+    solution_seconds = {}
     for stem in stems:
         row = []
         for edition in totals:
@@ -72,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             totals[edition] += seconds
             cpu_totals[edition] += cpu
             row += [f"{seconds:.1f}", f"{cpu:.1f}"]
+            if edition == "solutions":
+                solution_seconds[stem] = seconds
             if seconds > BUDGET_S:
                 over_budget.append(f"{edition}/{stem}")
         print(f"| {stem} | {' | '.join(row)} |", flush=True)
@@ -81,7 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average after: {load}")
     if over_budget:
         print(f"\nOver the {BUDGET_S:.0f} s budget: {', '.join(over_budget)}")
+    if args.grading:
+        print_grading_table(stems, solution_seconds)
     return 0
+
+
+def print_grading_table(stems: list[str], solution_seconds: dict[str, float]) -> None:
+    """nbgrader autograde of a full-marks submission against the notebook's own run time."""
+    from course import grading  # needs nbgrader: pip install -e ".[grading]"
+
+    print("\n| notebook | run (s) | nbgrader autograde (s) | ratio |")
+    print("|---|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="nbgrader-benchmark-") as course:
+        for stem, seconds in grading.time_autograde(stems, Path(course)):
+            ratio = seconds / solution_seconds[stem]
+            print(f"| {stem} | {solution_seconds[stem]:.1f} | {seconds:.1f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

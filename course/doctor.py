@@ -12,7 +12,9 @@ Checks, one line each, and for each problem a ``fix:`` line with the command to 
 * kernel: the ``python3`` kernelspec exists and its Python imports ``helpers`` and ``torch``;
 * widgets and slides: ipywidgets and jupyterlab-rise with their JupyterLab extensions;
 * Chromium (a warning only: the slides test needs it, the course does not);
-* device: what :func:`helpers.get_device` picks (information).
+* device: what :func:`helpers.get_device` picks (information);
+* course updates (a warning only): the clone is behind its remote as last fetched (no network)
+  while ``notebooks/`` has the student's work: ``make update`` carries it into the new edition.
 
 Every check is a function returning a :class:`Check`; :func:`run` prints them and returns the
 exit code (0: all is well, 1: something needs fixing). A check that fails unexpectedly is
@@ -35,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
-from course.notebook import ROOT
+from course.notebook import ROOT, is_unedited, notebooks
 
 DISTRIBUTION = "cnn-course-helpers"
 COURSE_ROOT = ROOT
@@ -50,8 +52,8 @@ BROWSERS = ("chromium", "chromium-browser")
 OK, PROBLEM, WARNING = "✅", "❌", "⚠️"
 SUMMARY = (
     "Checks Python, the pinned packages, the data files, JupyterLab, the python3 kernel, "
-    "widgets and RISE,\nChromium and the device; prints a fix for each problem. Exit code 0 "
-    "when all is well, 1 otherwise."
+    "widgets and RISE,\nChromium, the device and course updates; prints a fix for each problem. "
+    "Exit code 0\nwhen all is well, 1 otherwise."
 )
 
 
@@ -498,6 +500,69 @@ def check_device() -> Check:
     return Check("Device", True, f"{device.type} (every notebook runs on a CPU in minutes)")
 
 
+def _git(*args: str) -> subprocess.CompletedProcess:
+    """``git -C COURSE_ROOT ARGS``, output captured (never the network: no fetch)."""
+    return subprocess.run(
+        ["git", "-C", str(COURSE_ROOT), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _edited_notebooks() -> list[str]:
+    """The stems of the student notebooks that are no longer as the release made them."""
+    import nbformat  # (sources stored as lists of lines are joined, as the release hashed them)
+
+    edited = []
+    for path in notebooks(COURSE_ROOT / "notebooks"):
+        try:
+            unedited = is_unedited(nbformat.read(path, as_version=4))
+        except Exception:  # noqa: BLE001 (unreadable: the student's, not the release's)
+            unedited = False
+        if not unedited:
+            edited.append(path.stem)
+    return edited
+
+
+@guarded("Course updates")
+def check_updates() -> Check:
+    """Behind the remote (as last fetched) with answers in notebooks/: a warning, `make update`.
+
+    OK when the course folder is not a git clone, follows no remote branch, or is up to date.
+    """
+    name = "Course updates"
+    top = _git("rev-parse", "--show-toplevel") if shutil.which("git") else None
+    if (
+        top is None
+        or top.returncode != 0
+        or Path(top.stdout.strip()).resolve() != Path(COURSE_ROOT).resolve()
+    ):
+        return Check(name, True, "the course folder is not a git clone: nothing to check")
+    upstream = _git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+    if upstream.returncode != 0:
+        return Check(name, True, "this clone follows no remote branch: nothing to check")
+    remote = upstream.stdout.strip()
+    behind = _git("rev-list", "--count", "HEAD..@{upstream}")
+    count = int(behind.stdout.strip()) if behind.returncode == 0 else 0
+    if count == 0:
+        return Check(name, True, f"up to date with {remote} (as last fetched)")
+    new = f"{remote} has {count} commit{'s' if count > 1 else ''} that this clone lacks"
+    edited = _edited_notebooks()
+    if not edited:
+        return Check(name, True, f"{new}: `git pull` (or `make update`) brings them")
+    shown = ", ".join(edited[:4]) + (", ..." if len(edited) > 4 else "")
+    return Check(
+        name,
+        False,
+        f"{new} (as last fetched), and you have work in notebooks/ ({shown})",
+        fix=f"{_in_course('make update')}: it carries your answers into the new edition "
+        "(`git pull` would conflict on your notebooks)",
+        optional=True,
+    )
+
+
 CHECKS: tuple[CheckFunction, ...] = (
     check_python,
     check_packages,
@@ -507,6 +572,7 @@ CHECKS: tuple[CheckFunction, ...] = (
     check_widgets_and_rise,
     check_chromium,
     check_device,
+    check_updates,
 )
 
 

@@ -10,9 +10,13 @@ reads a notebook asks this module:
 * what a cell is: its slide type (:func:`slide_type`), speaker notes (:func:`is_speaker_notes`),
   shown in a deck (:func:`is_shown`), the badges and Colab set-up cells (:data:`BADGES_ID`,
   :data:`COLAB_SETUP_ID`);
-* the exercise markers: the ``# Exercise N.M: TITLE`` comment (:data:`EXERCISE`), the solution
-  regions of code (:data:`BEGIN_CODE`, :data:`END_CODE`) and of markdown cells
-  (:data:`BEGIN_MARKDOWN`, :data:`END_MARKDOWN`);
+* the exercise markers: the ``# Exercise N.M: TITLE`` comment (:data:`EXERCISE`), the heading
+  of a written exercise (:data:`WRITTEN_EXERCISE`), the solution regions of code
+  (:data:`BEGIN_CODE`, :data:`END_CODE`) and of markdown cells (:data:`BEGIN_MARKDOWN`,
+  :data:`END_MARKDOWN`), the student's answer prompt (:data:`ANSWER_PROMPT`), and every exercise
+  of a notebook with its check cell (:func:`exercises`);
+* whether a student notebook is still as the release made it (:func:`content_hash`,
+  :func:`is_unedited`);
 * what reveal.js counts as a slide (:func:`count_slides`) and the widget-view output entry
   (:data:`WIDGET_VIEW`).
 
@@ -21,8 +25,11 @@ It imports nothing outside the standard library, so the doctor can use it on a s
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +61,12 @@ EXERCISE = re.compile(r"^\s*#\s*Exercise\s+(\d+)\.(\d+[a-z]?)\s*:\s*(\S.*?)\s*$"
 """The comment above an exercise's solution region: groups (notebook, number, title)."""
 BEGIN_CODE, END_CODE = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_MARKDOWN, END_MARKDOWN = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+WRITTEN_EXERCISE = re.compile(
+    r"^\s*#+\s*Exercise\s+(\d+)\.(\d+[a-z]?)\s*\(written\)\s*:\s*(\S.*?)\s*$", re.MULTILINE
+)
+"""The heading of a written exercise (markdown): groups (notebook, number, title)."""
+ANSWER_PROMPT = "**Your answer:** _double-click this cell and write your answer here._"
+"""What a markdown solution region becomes in the student edition; the student replaces it."""
 
 
 def slide_type(cell) -> str:
@@ -82,6 +95,59 @@ def count_slides(nb) -> int:
 def exercise_label(match: re.Match) -> str:
     """``"Exercise N.M: TITLE"`` from a match of :data:`EXERCISE`."""
     return f"Exercise {match[1]}.{match[2]}: {match[3]}"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a notebook, where it is, and (for a code exercise) its check cell.
+
+    ``cell`` is the index of the code cell with the ``# Exercise N.M: TITLE`` comment, or of the
+    markdown cell with the written exercise's heading; ``check`` is the index of the next code
+    cell (the ``check.NAME(answer)`` cell), None for a written exercise or when there is none.
+    """
+
+    number: str  # "1.4b"
+    title: str
+    written: bool
+    cell: int
+    check: int | None = None
+
+
+def exercises(nb) -> list[Exercise]:
+    """Every exercise of ``nb`` in cell order: code ones (:data:`EXERCISE`) and written ones."""
+    cells = nb["cells"]
+    found = []
+    for index, cell in enumerate(cells):
+        source = cell["source"]
+        if cell["cell_type"] == "code":
+            after = (i for i in range(index + 1, len(cells)) if cells[i]["cell_type"] == "code")
+            check = next(after, None)
+            found += [
+                Exercise(f"{m[1]}.{m[2]}", m[3], False, index, check)
+                for m in EXERCISE.finditer(source)
+            ]
+        elif cell["cell_type"] == "markdown":
+            found += [
+                Exercise(f"{m[1]}.{m[2]}", m[3], True, index)
+                for m in WRITTEN_EXERCISE.finditer(source)
+            ]
+    return found
+
+
+def content_hash(nb) -> str:
+    """sha256 of what a student can change: cell types, sources, outputs, counts."""
+    cells = [
+        [cell["cell_type"], cell["source"], cell.get("outputs", []), cell.get("execution_count")]
+        for cell in nb["cells"]
+    ]
+    blob = json.dumps(cells, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def is_unedited(nb) -> bool:
+    """True if ``nb`` is a released notebook whose content matches its recorded hash."""
+    recorded = nb.get("metadata", {}).get("course", {}).get("content_sha256")
+    return recorded is not None and recorded == content_hash(nb)
 
 
 # --------------------------------------------------------------------------- discovery

@@ -32,21 +32,18 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor
 
 from course import online
-from course.notebook import (
+from course.files import BACKUP_DIR, backup, write_atomic
+from course.notebook import (  # ANSWER_PROMPT, content_hash, is_unedited: also ours by name
+    ANSWER_PROMPT,
     BADGES_ID,
     BEGIN_CODE,
     BEGIN_MARKDOWN,
@@ -57,15 +54,15 @@ from course.notebook import (
     ROOT,
     SOLUTIONS,
     SelectionError,
+    content_hash,
     exercise_label,
     is_speaker_notes,
+    is_unedited,
     notebooks,
     select,
 )
 
 REPO_ROOT = ROOT  # the old name
-ANSWER_PROMPT = "**Your answer:** _double-click this cell and write your answer here._"
-BACKUP_DIR = ".backup"
 GENERATED_BY = "python -m helpers.release"  # stamped in every student notebook: keep it
 
 
@@ -133,19 +130,6 @@ def _replace_regions(source: str, where: str, begin: str, end: str, replacement)
 def _quoted(text: str) -> str:
     """A double-quoted Python string literal (ruff-format style)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# --------------------------------------------------------------------------- notebooks
-
-
-def content_hash(nb: nbformat.NotebookNode) -> str:
-    """sha256 of what a student can change: cell types, sources, outputs, counts."""
-    cells = [
-        [cell.cell_type, cell.source, cell.get("outputs", []), cell.get("execution_count")]
-        for cell in nb.cells
-    ]
-    blob = json.dumps(cells, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------- the steps
@@ -228,34 +212,6 @@ def serialize(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
 
-def is_unedited(nb: nbformat.NotebookNode) -> bool:
-    """True if ``nb`` is a generated notebook whose content matches its recorded hash."""
-    recorded = nb.metadata.get("course", {}).get("content_sha256")
-    return recorded is not None and recorded == content_hash(nb)
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASKED_MODE = 0o666 & ~_current_umask()  # what open() would give a new file
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, _UMASKED_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # --------------------------------------------------------------------------- release
 
 
@@ -299,7 +255,7 @@ def release_one(
     if not target.exists():
         if check:
             return Outcome(target, "missing", f"{shown} is missing")
-        _write_atomic(target, text)
+        write_atomic(target, text)
         return Outcome(target, "written", f"{shown} written")
 
     existing_text = target.read_text(encoding="utf-8")
@@ -314,7 +270,7 @@ def release_one(
             return Outcome(target, "stale", f"{shown} is out of date with {source_name}")
         return Outcome(target, "edited", f"{shown} differs from what the release tool made")
     if unedited:
-        _write_atomic(target, text)
+        write_atomic(target, text)
         return Outcome(target, "updated", f"{shown} updated")
     if not force:
         return Outcome(
@@ -324,23 +280,9 @@ def release_one(
             "and your work is in it. Rename it to keep it, or run again with --force "
             f"(a copy then goes to {_display(notebooks_dir / BACKUP_DIR)}/).",
         )
-    backup = _backup(target)
-    _write_atomic(target, text)
-    return Outcome(target, "replaced", f"{shown} replaced; your version is in {_display(backup)}")
-
-
-def _backup(path: Path) -> Path:
-    """Copy ``path`` into ``.backup/`` beside it with a timestamp; never overwrite a backup."""
-    folder = path.parent / BACKUP_DIR
-    folder.mkdir(exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup = folder / f"{path.stem}.{stamp}{path.suffix}"
-    number = 1
-    while backup.exists():
-        number += 1
-        backup = folder / f"{path.stem}.{stamp}-{number}{path.suffix}"
-    shutil.copy2(path, backup)
-    return backup
+    saved = backup(target)
+    write_atomic(target, text)
+    return Outcome(target, "replaced", f"{shown} replaced; your version is in {_display(saved)}")
 
 
 def select_solutions(solutions_dir: Path, names: list[str]) -> list[Path]:

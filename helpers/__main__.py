@@ -1,4 +1,4 @@
-"""``python -m helpers COMMAND``: the students' command (``doctor``), a thin shim.
+"""``python -m helpers COMMAND``: the students' commands (``doctor``, ``progress``), a thin shim.
 
 The course's tools live in :mod:`course` (``python -m course --help``); this entry point keeps
 the name that the README and students use for the doctor.
@@ -12,6 +12,7 @@ from course.cli import dispatch, usage
 
 COMMANDS = {  # name -> (module with a main(argv) -> int, one line of help)
     "doctor": ("course.doctor", "check Python, packages, data files, Jupyter and the kernel"),
+    "progress": ("course.progress", "a table of every exercise: passed, not yet, not attempted"),
 }
 USAGE = usage(
     "python -m helpers",

@@ -29,8 +29,12 @@ and takes the contract's tests with
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import pytest
 
+from helpers.check import grading
 from helpers.check.core import Verdict
 
 PASSES = ["passed"]  # the words of an answer that must pass
@@ -93,6 +97,68 @@ def name(checker) -> str:
     return checker.__name__
 
 
+def fingerprint(value) -> object:
+    """A hashable summary of an argument: the bytes of arrays and tensors, else a repr."""
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, str(value.dtype), value.tobytes())
+    if isinstance(value, (tuple, list)):
+        return tuple(fingerprint(entry) for entry in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, fingerprint(entry)) for key, entry in value.items()))
+    if callable(value):
+        return ("callable", getattr(value, "__name__", type(value).__name__))
+    return repr(value)
+
+
+def recording(answer, log: list):
+    """``answer`` that appends the fingerprint of every call (and forward) to ``log``."""
+    if isinstance(answer, type):
+
+        class Recorded(answer):
+            def __init__(self, *args, **kwargs):
+                log.append(fingerprint((args, kwargs)))
+                super().__init__(*args, **kwargs)
+
+            def forward(self, *args, **kwargs):
+                log.append(fingerprint((args, kwargs)))
+                return super().forward(*args, **kwargs)
+
+        Recorded.__name__ = Recorded.__qualname__ = answer.__name__
+        Recorded.__module__ = answer.__module__
+        return Recorded
+
+    @functools.wraps(answer)
+    def recorded(*args, **kwargs):
+        log.append(fingerprint((args, kwargs)))
+        return answer(*args, **kwargs)
+
+    return recorded
+
+
+def all_references(cases) -> list:
+    """``pytest.param(checker, answers)`` for every reference answer of every checker."""
+    params = []
+    for checker in cases:
+        answers = references(cases, checker)
+        for number, answer in enumerate(answers):
+            label = name(checker) if len(answers) == 1 else f"{name(checker)}-{number}"
+            params.append(pytest.param(checker, arguments(answer), id=label))
+    return params
+
+
+def all_mistakes(cases, *, passes: bool = True) -> list:
+    """``pytest.param(checker, answers, words)`` for every listed answer that is no reference
+    (``passes=False``: only the wrong ones, not the other right answers)."""
+    return [
+        pytest.param(checker, arguments(answer), words, id=f"{name(checker)}-{kind}")
+        for checker in cases
+        for kind, (answer, words) in mistakes(cases, checker).items()
+        if passes or words != PASSES
+    ]
+
+
 def contract_tests(cases, *, chapter: str | None = None, says_where: bool = True):
     """The four contract tests for ``cases``, to be bound to ``test_...`` names in a module.
 
@@ -101,19 +167,7 @@ def contract_tests(cases, *, chapter: str | None = None, says_where: bool = True
     fault (False for modules with checkers that have no cases, or number "Step"s).
     """
 
-    def all_references():
-        for checker in cases:
-            answers = references(cases, checker)
-            for number, answer in enumerate(answers):
-                label = name(checker) if len(answers) == 1 else f"{name(checker)}-{number}"
-                yield pytest.param(checker, arguments(answer), id=label)
-
-    def all_mistakes():
-        for checker in cases:
-            for kind, (answer, words) in mistakes(cases, checker).items():
-                yield pytest.param(checker, arguments(answer), words, id=f"{name(checker)}-{kind}")
-
-    @pytest.mark.parametrize("checker, answers", list(all_references()))
+    @pytest.mark.parametrize("checker, answers", all_references(cases))
     def test_reference_answer_passes(checker, answers, capsys):
         verdict = checker.verdict(*answers)
         assert verdict.passed, str(verdict)
@@ -130,7 +184,7 @@ def contract_tests(cases, *, chapter: str | None = None, says_where: bool = True
         assert verdict.status == "not attempted", str(verdict)
         assert "not attempted yet" in str(verdict) and "NotImplementedError" in str(verdict)
 
-    @pytest.mark.parametrize("checker, answers, words", list(all_mistakes()))
+    @pytest.mark.parametrize("checker, answers, words", all_mistakes(cases))
     def test_wrong_answers_get_a_specific_verdict(checker, answers, words, capsys):
         verdict = checker.verdict(*answers)  # must not raise
         assert isinstance(verdict, Verdict)
@@ -161,3 +215,64 @@ def contract_tests(cases, *, chapter: str | None = None, says_where: bool = True
         test_wrong_answers_get_a_specific_verdict,
         test_verdicts_are_deterministic,
     )
+
+
+def grading_tests(cases, *, unrecorded=()) -> dict:
+    """The contract of grading mode (``checker.grade``): tests by name, for a module to take
+    with ``globals().update(grading_tests(CASES))``.
+
+    ``unrecorded``: checkers whose answer takes no arguments, so that no recorder of its calls
+    can see the hidden data (the module then tests that data its own way).
+
+    A right answer earns full marks on the hidden cases too, and prints, never raises; every
+    wrong answer (and one not attempted) raises ``AssertionError`` with the verdict's words;
+    grading runs the answer on data that the student's check never showed it; every name
+    the checker forbids exists.
+    """
+
+    @pytest.mark.parametrize("checker, answers", all_references(cases))
+    def test_reference_answer_earns_full_marks(checker, answers, capsys):
+        assert checker.grade(*answers) is None
+        printed = capsys.readouterr().out
+        assert printed.startswith(f"✅ Exercise {checker.exercise} (") and "graded" in printed
+
+    @pytest.mark.parametrize("checker", list(cases), ids=name)
+    def test_not_attempted_earns_nothing(checker):
+        with pytest.raises(AssertionError, match="not attempted yet"):
+            checker.grade(*[not_implemented] * arity(cases, checker))
+
+    @pytest.mark.parametrize("checker, answers, words", all_mistakes(cases, passes=False))
+    def test_wrong_answers_earn_nothing_and_say_why(checker, answers, words):
+        with pytest.raises(AssertionError) as raised:
+            checker.grade(*answers)
+        text = str(raised.value)
+        assert text.startswith(f"❌ Exercise {checker.exercise} (") and "not right yet" in text
+        if "is not allowed in this exercise" in text:
+            return  # this wrong answer calls a library function that the guard stops first
+        for word in words:
+            assert word in text, f"{word!r} not in the graded verdict:\n{text}"
+
+    recorded = [checker for checker in cases if checker not in unrecorded]
+
+    @pytest.mark.parametrize("checker", recorded, ids=name)
+    def test_grading_uses_cases_the_student_never_saw(checker):
+        answers = arguments(references(cases, checker)[0])
+        seen, graded = [], []
+        checker.verdict(*[recording(answer, seen) for answer in answers])
+        checker.grade(*[recording(answer, graded) for answer in answers])
+        assert seen and graded, "the reference answer was never called"
+        assert set(graded) - set(seen), "grading mode calls the answer on no new data"
+
+    @pytest.mark.parametrize("checker", list(cases), ids=name)
+    def test_forbidden_names_exist(checker):
+        for dotted in checker.forbid:
+            assert grading._resolve(dotted) is not None, f"{dotted} cannot be imported"
+
+    tests = (
+        test_reference_answer_earns_full_marks,
+        test_not_attempted_earns_nothing,
+        test_wrong_answers_earn_nothing_and_say_why,
+        test_grading_uses_cases_the_student_never_saw,
+        test_forbidden_names_exist,
+    )
+    return {test.__name__: test for test in tests}

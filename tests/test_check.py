@@ -8,11 +8,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from checker_contract import contract_tests, transposed
+from checker_contract import contract_tests, grading_tests, transposed
+from numpy.lib.stride_tricks import sliding_window_view
 
 from helpers import check
 from helpers.check.core import Mismatch, NotAttempted, run_module, whole_number, whole_pair
-from helpers.conv import conv2d
+
+
+def conv2d(x, w, b=None, padding=0):
+    """Cross-correlation in NumPy, x (N, C, H, W), w (O, C, kH, kW), b (O,): the references
+    are written without helpers.conv.conv2d, which grading mode forbids in Exercises 1.2-1.4."""
+    if padding == "same":  # as PyTorch: the extra zero of an even kernel goes at the end
+        pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in w.shape[2:]]
+    else:
+        pads = [(p, p) for p in ((padding, padding) if np.isscalar(padding) else padding)]
+    x = np.pad(x, ((0, 0), (0, 0), *pads))
+    windows = sliding_window_view(x, w.shape[2:], axis=(2, 3))  # (N, C, H', W', kH, kW)
+    out = np.einsum("nchwuv,ocuv->nohw", windows, w)
+    return out if b is None else out + b[:, None, None]
 
 
 def xcorr1d(x, w):
@@ -217,3 +230,38 @@ def test_whole_pair_says_why_not(got, words):
     for word in words:
         assert word in str(info.value)
     assert whole_pair([760, np.int64(5)], case="c", names=("params", "macs")) == (760, 5)
+
+
+globals().update(grading_tests(CASES))
+
+
+def _layer_parameters(c_in, c_out, k):
+    return sum(p.numel() for p in torch.nn.Conv2d(c_in, c_out, k).parameters())
+
+
+def _library_conv2d(x, w):
+    from helpers.conv import conv2d as library
+
+    return library(x[None, None], w[None, None])[0, 0]
+
+
+def _transposed_conv(a, k):
+    t = torch.nn.functional.conv_transpose2d(
+        torch.from_numpy(a)[None, None], torch.from_numpy(k)[None, None]
+    )
+    return t[0, 0].numpy()
+
+
+@pytest.mark.parametrize(
+    "checker, answer",
+    [
+        (check.conv_parameters, _layer_parameters),
+        (check.conv2d_single, _library_conv2d),
+        (check.conv_full, _transposed_conv),
+    ],
+    ids=["conv_parameters", "conv2d_single", "conv_full"],
+)
+def test_grading_stops_the_library_shortcuts(checker, answer):
+    assert checker.verdict(answer).passed  # a right answer in the student's check
+    with pytest.raises(AssertionError, match="is not allowed in this exercise"):
+        checker.grade(answer)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_contract import contract_tests, returns_none
+import torch
+import torch.nn.functional as F
+from checker_contract import contract_tests, grading_tests, returns_none
 
 from helpers import check
 from helpers.conv import conv1d_backward, conv2d_backward
@@ -257,6 +259,41 @@ CASES = {
     test_wrong_answers_get_a_specific_verdict,
     test_verdicts_are_deterministic,
 ) = contract_tests(CASES, chapter="6")
+
+# Grading mode forbids the course's backward passes and numerical gradient: the references
+# graded are the ones written by hand.
+HAND_WRITTEN = {
+    check.conv3_backward: conv3_loops,
+    check.conv2d_backward_naive: conv2d_loops,
+    check.max_pool2d_backward_naive: max_pool_loops,
+    check.centred_difference: centred_loops,
+}
+GRADED = {checker: (HAND_WRITTEN[checker], listed) for checker, (_, listed) in CASES.items()}
+
+globals().update(grading_tests(GRADED))
+
+
+def autograd_conv3(dz, x, w):
+    """A shortcut: PyTorch's autograd does the backward pass."""
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    F.conv1d(xt[None, None], wt[None, None], padding=1)[0, 0].backward(torch.from_numpy(dz))
+    return xt.grad.numpy(), wt.grad.numpy()
+
+
+@pytest.mark.parametrize(
+    "checker, shortcut",
+    [
+        (check.conv3_backward, lambda *a: conv3_reference(*a)),
+        (check.conv3_backward, autograd_conv3),
+        (check.conv2d_backward_naive, lambda *a: conv2d_backward(*a)),
+        (check.max_pool2d_backward_naive, lambda *a: max_pool2d_backward(*a)),
+        (check.centred_difference, lambda f, x: numerical_gradient(f, x)),
+    ],
+)
+def test_grading_refuses_the_library_gradients(checker, shortcut):
+    assert checker.verdict(shortcut).passed  # the student's own check cannot tell
+    with pytest.raises(AssertionError, match="is not allowed in this exercise"):
+        checker.grade(shortcut)
 
 
 def test_exercise_numbers():

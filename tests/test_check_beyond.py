@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from checker_contract import contract_tests
+from checker_contract import contract_tests, grading_tests
 
 from helpers import check
 
@@ -143,6 +143,22 @@ CASES = {
     test_wrong_answers_get_a_specific_verdict,
     test_verdicts_are_deterministic,
 ) = contract_tests(CASES, chapter="11", says_where=False)
+
+# rising_tone_filter() takes no arguments: grading mode plays it other sounds (new noise, three
+# more tones), which no recorder of the answer's calls can see (test_grading_plays_other_sounds).
+globals().update(grading_tests(CASES, unrecorded=[check.rising_tone_filter]))
+
+
+def test_grading_plays_other_sounds():
+    from helpers.check import beyond, grading
+
+    rising, others = beyond._spectrograms(grading.seed(110), grading.is_hidden())
+    with grading.hidden_mode("11.2"):
+        more_rising, more_others = beyond._spectrograms(grading.seed(110), grading.is_hidden())
+    assert len(more_rising) == len(rising) + 1 and len(more_others) == len(others) + 2
+    noise, new_noise = others[-1][1], more_others[-1][1]
+    assert others[-1][0] == more_others[-1][0] == "white noise"
+    assert not np.array_equal(noise, new_noise)
 
 
 def test_not_a_function():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from checker_contract import contract_tests
+from checker_contract import contract_tests, grading_tests
 from torch import nn
 
 from helpers import check
@@ -397,6 +397,8 @@ class _IdentityShortcut(nn.Module):
     test_wrong_answers_get_a_specific_verdict,
     test_verdicts_are_deterministic,
 ) = contract_tests(CASES, chapter="9")
+
+globals().update(grading_tests(CASES))
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from checker_contract import contract_tests
+import pytest
+import torch
+from checker_contract import contract_tests, grading_tests
+from torch import nn
 
 from helpers import check
 from helpers.check.padding import CLAIMS
+from helpers.costs import count_params, model_costs
 from helpers.shapes import conv_output_size
 
 
@@ -59,9 +63,9 @@ def with_answers(**changes):
 # checker -> (reference answer, {kind of mistake: (wrong answer, words the verdict must contain)})
 CASES = {
     check.conv_output_size: (
-        conv_output_size,
+        size,  # helpers.shapes.conv_output_size is forbidden in grading mode
         {
-            "own reference": (size, ["passed"]),
+            "the course's function": (conv_output_size, ["passed"]),
             "true division": (
                 lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * (k - 1) - 1) / s + 1,
                 ["not a whole number", "//"],
@@ -244,3 +248,54 @@ def test_claims_are_listed_and_answered():
     assert all(claim.endswith(")") for claim in CLAIMS.values())  # each says what to give
     text = str(check.spot_the_mistakes.verdict(spot_the_mistakes))
     assert "a, b, c, d, e, f, i were wrong" in text and "g, h were right" in text
+
+
+# Grading mode. Exercise 2.6 is the one documented exception to the test that grading
+# calls the answer on new data: spot_the_mistakes() takes no arguments and its nine claims
+# are fixed (the notebook prints them from CLAIMS), so there is no data to hide or to
+# shift. test_spot_the_mistakes_grading_asks_the_same_question pins that; its other four
+# grading tests run as for every checker.
+globals().update(grading_tests(CASES, unrecorded=[check.spot_the_mistakes]))
+
+
+def test_spot_the_mistakes_grading_asks_the_same_question():
+    calls = []
+
+    def recorded(*args, **kwargs):
+        calls.append((args, kwargs))
+        return spot_the_mistakes()
+
+    check.spot_the_mistakes.verdict(recorded)
+    check.spot_the_mistakes.grade(recorded)
+    assert calls == [((), {}), ((), {})]  # no arguments: nothing a hidden case could vary
+    assert check.spot_the_mistakes.forbid == ()  # the exercise asks for nn.Conv2d, summary...
+
+
+@pytest.mark.parametrize(
+    "checker, answer",
+    [
+        (check.conv_output_size, lambda *args: conv_output_size(*args)),
+        (
+            check.predict_shapes,
+            lambda shape, layers: [
+                tuple(
+                    nn.Conv2d(shape[0], la["out_channels"], la["kernel_size"], la["stride"])(
+                        torch.zeros(1, *shape)
+                    ).shape[1:]
+                )
+                for la in layers
+            ],
+        ),
+        (
+            check.conv2d_cost,
+            lambda shape, c_out, k, s, p, d, g, b: (
+                count_params(nn.Conv2d(shape[0], c_out, k, s, p, d, g, b)),
+                model_costs(nn.Conv2d(shape[0], c_out, k, s, p, d, g, b), shape).macs,
+            ),
+        ),
+    ],
+    ids=["conv_output_size", "predict_shapes", "conv2d_cost"],
+)
+def test_grading_stops_the_library_shortcuts(checker, answer):
+    with pytest.raises(AssertionError, match="is not allowed in this exercise"):
+        checker.grade(answer)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from checker_contract import contract_tests, transposed
+import pytest
+import torch
+import torch.nn.functional as F
+from checker_contract import contract_tests, grading_tests, transposed
 
 from helpers.check.pooling import avg_pool2d_conv, max_pool2d_naive, unchanged_fraction
 from helpers.conv import conv2d
@@ -178,6 +181,8 @@ CASES = {
     test_verdicts_are_deterministic,
 ) = contract_tests(CASES, chapter="4")
 
+globals().update(grading_tests(CASES))
+
 
 def test_student_input_mutation_does_not_leak_between_cases():
     def mutating(x, k, s):
@@ -186,3 +191,18 @@ def test_student_input_mutation_does_not_leak_between_cases():
         return result
 
     assert max_pool2d_naive.verdict(mutating).passed
+
+
+@pytest.mark.parametrize(
+    "checker, shortcut",
+    [
+        (max_pool2d_naive, lambda x, k, s: max_pool2d(x, k, s)),
+        (max_pool2d_naive, lambda x, k, s: F.max_pool2d(torch.from_numpy(x), k, s).numpy()),
+        (avg_pool2d_conv, lambda x, k, s: avg_pool2d(x, k, s)),
+        (avg_pool2d_conv, lambda x, k, s: F.avg_pool2d(torch.from_numpy(x), k, s).numpy()),
+    ],
+)
+def test_grading_refuses_a_library_pooling(checker, shortcut):
+    assert checker.verdict(shortcut).passed  # the student's own check cannot tell
+    with pytest.raises(AssertionError, match="is not allowed in this exercise"):
+        checker.grade(shortcut)

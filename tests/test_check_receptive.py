@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from checker_contract import contract_tests
+import pytest
+from checker_contract import contract_tests, grading_tests
 from torch import nn
 
 from helpers import check
 from helpers.check.receptive import fewest_layers
+from helpers.shapes import receptive_field
 
 
 def field_size(layers):
@@ -112,7 +114,7 @@ CASES = {
         {
             "plain 3x3 stack": (
                 plain_stack,
-                ["Case 2 of 6 (target=7", "fewest possible is", "dilations 1, 3, 9"],
+                ["Case 2 of ", "(target=7, channels=4)", "fewest possible is", "dilations 1, 3, 9"],
             ),
             "gridding": (gridding, ["gridding", "no influence"]),
             "dilations 1, 2, 4": (powers_of_two, ["fewest possible"]),
@@ -146,6 +148,8 @@ CASES = {
     test_verdicts_are_deterministic,
 ) = contract_tests(CASES, chapter="3")
 
+globals().update(grading_tests(CASES))
+
 
 def test_fewest_layers_is_the_optimum_of_odd_square_kernels():
     # brute force over odd kernels 3..31: minimise sum(k*k) subject to prod(k) >= target
@@ -169,3 +173,14 @@ def test_student_list_mutation_does_not_leak():
         return result
 
     assert check.receptive_field_size.verdict(mutating).passed
+
+
+def test_grading_refuses_the_course_receptive_field_tool():
+    def measured(layers):
+        model = nn.Sequential(*(nn.Conv1d(1, 1, k, s, dilation=d) for k, s, d in layers))
+        field = receptive_field(model, (1, 1, 1000))
+        return field.size, field.stride
+
+    assert check.receptive_field_size.verdict(measured).passed  # students may try it
+    with pytest.raises(AssertionError, match="is not allowed in this exercise"):
+        check.receptive_field_size.grade(measured)

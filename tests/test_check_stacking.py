@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
-from checker_contract import PASSES, contract_tests
+from checker_contract import PASSES, contract_tests, grading_tests
 
 from helpers import check
 
@@ -103,3 +104,20 @@ def test_seed_stack_is_case_1():
     ]
     text = str(check.stack_shapes.verdict(image_depth))
     assert "Case 1 of 5" in text and "(10, 3, 3, 3)" in text and "(10, 6, 3, 3)" in text
+
+
+globals().update(grading_tests(CASES))
+
+
+def test_grading_stops_building_the_layers():
+    def with_layers(input_shape, filters):
+        x, result = torch.zeros(1, *input_shape), []
+        for count, k in filters:
+            layer = torch.nn.Conv2d(x.shape[1], count, k)
+            x = layer(x)
+            result.append((tuple(layer.weight.shape), tuple(x.shape[1:])))
+        return result
+
+    assert check.stack_shapes.verdict(with_layers).passed
+    with pytest.raises(AssertionError, match="torch.nn.Conv2d is not allowed"):
+        check.stack_shapes.grade(with_layers)

@@ -10,9 +10,11 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from course import doctor
+from course.notebook import content_hash
 from helpers import data
 
 ROOT = doctor.COURSE_ROOT
@@ -323,3 +325,81 @@ def test_doctor_help(capsys):
 def test_doctor_rejects_arguments(capsys):
     assert doctor.main(["--verbose"]) == 2
     assert "takes no arguments" in capsys.readouterr().err
+
+
+# --- course updates: behind the remote with answers (git on disk, no network) ---------------
+
+GIT = ["git", "-c", "user.name=Course", "-c", "user.email=course@example.org"]
+GIT += ["-c", "init.defaultBranch=main"]
+
+
+def _git(folder, *args: str) -> None:
+    subprocess.run([*GIT, "-C", str(folder), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def clone(tmp_path, monkeypatch):
+    """A clone of a tiny course (one released notebook) that is the doctor's course folder."""
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    remote, clone = tmp_path / "remote.git", tmp_path / "clone"
+    subprocess.run([*GIT, "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run([*GIT, "clone", "-q", str(remote), str(clone)], check=True, capture_output=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Demo", id="intro")])
+    nb.metadata["course"] = {"content_sha256": content_hash(nb)}
+    (clone / "notebooks").mkdir()
+    nbformat.write(nb, clone / "notebooks" / "01_demo.ipynb")
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "-q", "-m", "the course")
+    _git(clone, "push", "-q", "-u", "origin", "HEAD:main")
+    monkeypatch.setattr(doctor, "COURSE_ROOT", clone.resolve())
+    return clone
+
+
+def _fall_behind(clone) -> None:
+    """The course gets a new commit upstream, and the clone fetches it (only fetches)."""
+    author = clone.parent / "author"
+    subprocess.run([*GIT, "clone", "-q", str(clone.parent / "remote.git"), str(author)], check=True)
+    (author / "README.md").write_text("news\n")
+    _git(author, "add", "-A")
+    _git(author, "commit", "-q", "-m", "news")
+    _git(author, "push", "-q", "origin", "HEAD:main")
+    _git(clone, "fetch", "-q")
+
+
+def test_course_updates_when_not_a_clone(tmp_path, monkeypatch):
+    monkeypatch.setattr(doctor, "COURSE_ROOT", tmp_path)
+    result = doctor.check_updates()
+    assert result.ok and "not a git clone" in result.detail
+
+
+def test_course_updates_without_a_remote_branch(clone):
+    _git(clone, "branch", "--unset-upstream")
+    result = doctor.check_updates()
+    assert result.ok and "follows no remote branch" in result.detail
+
+
+def test_course_updates_up_to_date(clone):
+    result = doctor.check_updates()
+    assert result.ok and result.detail == "up to date with origin/main (as last fetched)"
+
+
+def test_course_updates_behind_without_answers(clone):
+    _fall_behind(clone)
+    result = doctor.check_updates()
+    assert result.ok and "origin/main has 1 commit that this clone lacks" in result.detail
+
+
+def test_course_updates_behind_with_answers_is_a_warning(clone):
+    _fall_behind(clone)
+    path = clone / "notebooks" / "01_demo.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('my answer')", id="mine"))
+    nbformat.write(nb, path)
+    result = doctor.check_updates()
+    assert not result.ok and result.optional
+    assert "you have work in notebooks/ (01_demo)" in result.detail
+    assert "make update" in result.fix
+    code, text = _report(doctor.check_updates)
+    assert code == 0 and "All is well (1 warning)" in text
+    assert f"{doctor.WARNING} Course updates: origin/main has 1 commit" in text

@@ -15,10 +15,19 @@ import yaml
 from course.notebook import ROOT
 
 CONDA_NAMES = {"torch": "pytorch"}  # PyPI name -> conda-forge name where they differ
-TOOLS = {"pytest", "nbval", "ruff", "playwright", "hypothesis", "nbconvert", "nbclient"}
+TOOLS = {"pytest", "nbval", "ruff", "playwright", "hypothesis", "nbconvert", "nbgrader"}
 """Test and authoring tools: never runtime dependencies (students do not install them)."""
-RUNTIME_CODE = ["helpers", "course/notebook.py", "course/doctor.py", "course/__init__.py"]
-"""What runs on a student's machine (the notebooks import helpers; the doctor is course's)."""
+RUNTIME_CODE = [
+    "helpers",
+    "course/notebook.py",
+    "course/doctor.py",
+    "course/progress.py",
+    "course/update.py",
+    "course/files.py",
+    "course/__init__.py",
+]
+"""What runs on a student's machine (the notebooks import helpers; the doctor, the progress
+report and the update are course's)."""
 
 
 def project() -> dict:

@@ -19,14 +19,17 @@ from .core import (
     answer,
     as_items,
     call,
+    case_count,
     checker,
     expect_module,
+    generator,
     numbered_cases,
     run_module,
     whole_number,
     whole_pair,
     whole_shape,
 )
+from .grading import COST_COUNTERS, is_hidden
 
 __all__ = [
     "ALEXNET_LAYERS",
@@ -53,12 +56,30 @@ ALEXNET_LAYERS = [
 ``("conv", C_out, K, stride, padding)``, ``("pool", K, stride)``, ``("fc", out_features)``."""
 
 
+# The counters that fill in a layer table from nn layers: 8.2 and 8.3 ask for the formulas.
+_COUNTERS = COST_COUNTERS
+# The course's LeNet-5 (also behind helpers.models.trained.lenet5_mnist) and VGG block.
+_LENET = (
+    "helpers.models.trained.lenet5_mnist",
+    "helpers.models.LeNet5",
+    "helpers.models.lenet.LeNet5",
+)
+_VGG = ("helpers.models.vgg_block", "helpers.models.vgg.vgg_block")
+
+
 def _module(model, label: str) -> nn.Module:
     return expect_module(model, case=label, advice="Return the layers in an nn.Sequential.")
 
 
 def _forward(model: nn.Module, x: torch.Tensor, label: str) -> torch.Tensor:
     return run_module(model, x, case=label, train=False)
+
+
+def _reference_forward(reference: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The course's module on ``x`` (eval mode), outside the guard of grading mode: it may be
+    one of the forbidden classes."""
+    with torch.no_grad():
+        return reference.eval()(x.clone())
 
 
 def _load_by_size(student: nn.Module, reference: nn.Module) -> None:
@@ -89,15 +110,20 @@ _LENET_SHAPES = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,)]
 _LENET_SHAPES += [(84, 120), (84,), (10, 84), (10,)]
 
 
-@checker("8.1", "lenet5")
+@checker("8.1", "lenet5", forbid=_LENET)
 def lenet5(student_fn) -> str:
     """Check ``student_fn() -> nn.Module``: LeNet-5 with ReLU and max pooling, 28x28 input."""
     from ..models import LeNet5
 
     label = "Your function lenet5()"
     model = _module(call(student_fn, case=label), label)
-    generator = torch.Generator().manual_seed(81)
-    x = torch.rand(4, 1, 28, 28, generator=generator)
+    if is_hidden() and isinstance(model, LeNet5):
+        raise Mismatch(
+            f"{label}:\nhelpers.models.LeNet5 is not allowed in this exercise: build the "
+            "network from nn layers yourself."
+        )
+    random = generator(81)
+    x = torch.rand(4, 1, 28, 28, generator=random)
     out = _forward(model, x, label)  # also materialises lazy layers
     if tuple(out.shape) != (4, 10):
         hint = "the last layer maps the 84 units of F6 to 10 class scores."
@@ -139,9 +165,10 @@ def lenet5(student_fn) -> str:
     for (activation, pooling), hint in variants.items():
         reference = LeNet5(activation, pooling)
         _load_by_size(model, reference)
-        expected = _forward(reference, x, "reference")
+        expected = _reference_forward(reference, x)
         if torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
             if hint is None:
+                _other_batches(model, reference, random, label)
                 return "61,706 parameters; same outputs as helpers.models.LeNet5('relu', 'max')."
             raise Mismatch(f"{label}:\nthe layers are right, the outputs are not.\nHint: {hint}")
         if activation == "relu" and pooling == "max":
@@ -155,6 +182,22 @@ def lenet5(student_fn) -> str:
         "Hint: the order is conv -> ReLU -> max pool (twice), flatten, then "
         "linear -> ReLU (twice) and a last linear layer without activation."
     )
+
+
+def _other_batches(model: nn.Module, reference: nn.Module, random, label: str) -> None:
+    """Grading mode only: a single digit and an odd batch give the reference's outputs too
+    (a network that hard-codes the batch size or flattens it away fails here)."""
+    for heading, n in numbered_cases([], hidden=[1, 7]):
+        x = torch.rand(n, 1, 28, 28, generator=random)
+        case = f"{label}, {heading} (x of shape {tuple(x.shape)})"
+        out = _forward(model, x, case)
+        expected = _reference_forward(reference, x)
+        if out.shape != expected.shape or not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
+            raise Mismatch(
+                f"{case}:\nyour model returns shape {tuple(out.shape)}, expected "
+                f"{tuple(expected.shape)} with LeNet-5's values.\nHint: flatten with "
+                "nn.Flatten() (it keeps the batch axis); never hard-code the batch size."
+            )
 
 
 # --------------------------------------------------------------------- 8.2 layer table
@@ -203,6 +246,16 @@ _TABLE_CASES = [
         [("conv", 8, 3, 2, 1), ("pool", 2, 2), ("conv", 4, 1, 1, 0), ("fc", 5)],
         (2, 20, 34),
     ),
+]
+_HIDDEN_TABLES = [
+    ("a kernel as large as the input", [("conv", 3, 7, 1, 0), ("fc", 4)], (5, 7, 7)),
+    (
+        "odd sizes and strides",
+        [("conv", 5, 3, 3, 2), ("pool", 2, 1), ("conv", 6, 2, 2, 0), ("pool", 3, 3)]
+        + [("fc", 7), ("fc", 2)],
+        (3, 31, 17),
+    ),
+    ("a fully connected layer on the image", [("fc", 10), ("fc", 3)], (1, 28, 28)),
 ]
 
 
@@ -255,10 +308,12 @@ def _table_hint(spec, got, expected, in_shape) -> str:
     return "MACs = (output elements) x (weights that each output element uses)."
 
 
-@checker("8.2", "layer_table")
+@checker("8.2", "layer_table", forbid=_COUNTERS)
 def layer_table(student_fn) -> str:
     """Check ``student_fn(layers, input_shape) -> [(output_shape, params, macs), ...]``."""
-    for heading, (name, layers, input_shape) in numbered_cases(_TABLE_CASES):
+    count = 0
+    for heading, (name, layers, input_shape) in numbered_cases(_TABLE_CASES, hidden=_HIDDEN_TABLES):
+        count += 1
         label = f"{heading} ({name}, input_shape={input_shape})"
         got = answer(student_fn, [tuple(s) for s in layers], tuple(input_shape), case=label)
         if not isinstance(got, (list, tuple)):
@@ -278,23 +333,24 @@ def layer_table(student_fn) -> str:
                     f"expected {reference}.\nHint: {_table_hint(spec, row, reference, in_shape)}"
                 )
             in_shape = reference[0]
-    return f"{len(_TABLE_CASES)} networks: every shape, parameter count and MAC count matches."
+    return f"{count} networks: every shape, parameter count and MAC count matches."
 
 
 # ------------------------------------------------------------------------ 8.4 VGG block
 
 
-@checker("8.4", "vgg_block")
+@checker("8.4", "vgg_block", forbid=_VGG)
 def vgg_block(student_fn) -> str:
     """Check ``student_fn(num_convs, in_channels, out_channels) -> nn.Module``."""
     from ..models import vgg_block as reference_block
 
     cases = [(1, 3, 8, 10, 12), (2, 4, 6, 9, 9), (3, 2, 5, 8, 6)]
-    generator = torch.Generator().manual_seed(83)
-    for heading, (num_convs, c_in, c_out, h, w) in numbered_cases(cases):
+    hidden = [(4, 1, 3, 7, 5), (2, 5, 1, 2, 3)]  # odd sizes; a 2x3 input pools to 1x1
+    random = generator(83)
+    for heading, (num_convs, c_in, c_out, h, w) in numbered_cases(cases, hidden=hidden):
         label = f"{heading} (num_convs={num_convs}, in_channels={c_in}, out_channels={c_out})"
         block = _module(call(student_fn, num_convs, c_in, c_out, case=label), label)
-        x = torch.randn(2, c_in, h, w, generator=generator)
+        x = torch.randn(2, c_in, h, w, generator=random)
         out = _forward(block, x, label)
         expected_shape = (2, c_out, h // 2, w // 2)
         if tuple(out.shape) != expected_shape:
@@ -317,24 +373,28 @@ def vgg_block(student_fn) -> str:
                 "out_channels, the others out_channels to out_channels; all 3x3 with biases."
             )
         _load_in_order(block, reference, label)
-        expected = _forward(reference, x, "reference")
+        expected = _reference_forward(reference, x)
         if not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
             hint = "the layers are conv -> ReLU, repeated num_convs times, then a 2x2 max pool."
             pooled = nn.functional.avg_pool2d(nn.functional.relu(reference[:-1](x)), 2)
             if torch.allclose(out, pooled, atol=1e-5, rtol=1e-4):
                 hint = "use max pooling (nn.MaxPool2d), not average pooling."
             raise Mismatch(f"{label}:\nthe output values differ from a VGG block's.\nHint: {hint}")
-    return f"{len(cases)} blocks: same shapes, parameters and outputs as helpers.models.vgg_block."
+    count = case_count(cases, hidden)
+    return f"{count} blocks: same shapes, parameters and outputs as helpers.models.vgg_block."
 
 
 # -------------------------------------------------------------- 8.3 3x3 stack vs one conv
 
 
-@checker("8.3", "stack_vs_single")
+@checker("8.3", "stack_vs_single", forbid=_COUNTERS)
 def stack_vs_single(student_fn) -> str:
     """Check ``student_fn(channels, num_layers, kernel_size) -> (stack, single)`` (weights)."""
     cases = [(64, 2, 3), (512, 3, 3), (1, 1, 3), (16, 4, 5), (7, 3, 3), (32, 2, 1)]
-    for heading, (c, layers, k) in numbered_cases(cases):
+    hidden = [(3, 5, 3), (10, 1, 7), (2, 3, 4)]  # five layers; one 7x7; an even kernel
+    count = 0
+    for heading, (c, layers, k) in numbered_cases(cases, hidden=hidden):
+        count += 1
         label = f"{heading} (channels={c}, num_layers={layers}, kernel_size={k})"
         got = call(student_fn, c, layers, k, case=label)
         stack, single = whole_pair(got, case=label, names=("stack_weights", "single_weights"))
@@ -363,4 +423,4 @@ def stack_vs_single(student_fn) -> str:
             f"{label}:\ngot (stack, single) = ({stack}, {single}), expected "
             f"({stack_ref}, {single_ref}).\nHint: {hint}"
         )
-    return f"{len(cases)} cases: e.g. three 3x3 layers = 27C² weights, one 7x7 = 49C²."
+    return f"{count} cases: e.g. three 3x3 layers = 27C² weights, one 7x7 = 49C²."

@@ -10,11 +10,13 @@ from ..conv import conv2d
 from .core import (
     Mismatch,
     call,
+    case_count,
     checker,
     compare,
     describe,
     forgot_return,
     numbered_cases,
+    rng,
     to_numpy,
 )
 
@@ -24,6 +26,11 @@ __all__ = [
     "conv3_backward",
     "max_pool2d_backward_naive",
 ]
+
+
+_AUTOGRAD = ("torch.autograd.backward", "torch.autograd.grad")
+"""PyTorch's autograd (``tensor.backward()`` calls ``torch.autograd.backward``): it would
+compute the gradients that Exercises 6.1 to 6.3 ask for."""
 
 
 def _unpack(got, names: tuple[str, ...], shapes: tuple[tuple[int, ...], ...], case: str):
@@ -65,15 +72,27 @@ def _conv3_forward(x, w):
     return F.conv1d(x[None, None], w[None, None], padding=1)[0, 0]
 
 
-@checker("6.1", "conv3_backward")
+@checker(
+    "6.1",
+    "conv3_backward",
+    forbid=(
+        "helpers.conv.conv1d_backward",
+        "helpers.conv_backward.conv1d_backward",
+        "torch.nn.grad.conv1d_input",
+        "torch.nn.grad.conv1d_weight",
+        *_AUTOGRAD,
+    ),
+)
 def conv3_backward(student_fn) -> str:
     """Check ``student_fn(dz, x, w) -> (dx, dw)`` for the 3-tap 1-D convolution."""
-    rng = np.random.default_rng(61)
+    random = rng(61)
     cases = [(np.array([1.0, 2.0, -1.0, 3.0]), np.array([1.0, -2.0, 0.5]))]
-    cases += [(rng.standard_normal(n), rng.standard_normal(3)) for n in (7, 2, 10, 5)]
-    for heading, (x, w) in numbered_cases(cases):
+    cases += [(random.standard_normal(n), random.standard_normal(3)) for n in (7, 2, 10, 5)]
+    extra = rng(610)  # the loop below draws dz from `random`: hidden data comes from here
+    hidden = [(extra.standard_normal(n), extra.standard_normal(3)) for n in (3, 16)]
+    for heading, (x, w) in numbered_cases(cases, hidden=hidden):
         length = len(x)
-        dz = rng.standard_normal(length) if heading.number > 1 else np.array([1.0, 0.0, 0.0, 2.0])
+        dz = random.standard_normal(length) if heading.number > 1 else np.array([1.0, 0, 0, 2])
         label = f"{heading} ({describe(dz=dz, x=x, w=w)})"
         got = call(student_fn, dz, x, w, case=label)
         dx, dw = _unpack(got, ("dx", "dw"), ((length,), (3,)), label)
@@ -118,16 +137,26 @@ def conv3_backward(student_fn) -> str:
                 (expected_dw / length, "your dw: sum over the positions i; do not average."),
             ],
         )
-    return f"{len(cases)} cases match torch autograd (conv1d, padding=1)."
+    return f"{case_count(cases, hidden)} cases match torch autograd (conv1d, padding=1)."
 
 
 # --------------------------------------------------------------------- Exercise 6.2
 
 
-@checker("6.2", "conv2d_backward_naive")
+@checker(
+    "6.2",
+    "conv2d_backward_naive",
+    forbid=(
+        "helpers.conv.conv2d_backward",
+        "helpers.conv_backward.conv2d_backward",
+        "torch.nn.grad.conv2d_input",
+        "torch.nn.grad.conv2d_weight",
+        *_AUTOGRAD,
+    ),
+)
 def conv2d_backward_naive(student_fn) -> str:
     """Check ``student_fn(dout, x, w, stride, padding) -> (dx, dw, db)``."""
-    rng = np.random.default_rng(62)
+    random = rng(62)
     # (N, C_in, H, W, C_out, kH, kW, stride, padding)
     shapes = [
         (1, 1, 4, 4, 1, 2, 2, 1, 0),
@@ -136,11 +165,15 @@ def conv2d_backward_naive(student_fn) -> str:
         (2, 2, 6, 7, 2, 3, 3, 2, 1),
         (1, 3, 5, 5, 2, 1, 1, 2, 0),
     ]
-    for heading, (n, c_in, h, wd, c_out, kh, kw, s, p) in numbered_cases(shapes):
-        x = rng.standard_normal((n, c_in, h, wd))
-        w = rng.standard_normal((c_out, c_in, kh, kw))
+    hidden = [  # a kernel as large as the padded input; stride 3 with a wide kernel
+        (2, 1, 3, 3, 3, 5, 5, 1, 1),
+        (1, 2, 8, 6, 3, 2, 4, 3, 1),
+    ]
+    for heading, (n, c_in, h, wd, c_out, kh, kw, s, p) in numbered_cases(shapes, hidden=hidden):
+        x = random.standard_normal((n, c_in, h, wd))
+        w = random.standard_normal((c_out, c_in, kh, kw))
         h_out, w_out = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
-        dout = rng.standard_normal((n, c_out, h_out, w_out))
+        dout = random.standard_normal((n, c_out, h_out, w_out))
         label = f"{heading} ({describe(dout=dout, x=x, w=w)}, stride={s}, padding={p})"
         got = call(student_fn, dout, x, w, s, p, case=label)
         dx, dw, db = _unpack(got, ("dx", "dw", "db"), (x.shape, w.shape, (c_out,)), label)
@@ -208,7 +241,8 @@ def conv2d_backward_naive(student_fn) -> str:
                 ),
             ],
         )
-    return f"{len(shapes)} cases (batches, channels, stride, padding) match torch autograd."
+    count = case_count(shapes, hidden)
+    return f"{count} cases (batches, channels, stride, padding) match torch autograd."
 
 
 # --------------------------------------------------------------------- Exercise 6.3
@@ -242,24 +276,37 @@ def _routed(
     return dx
 
 
-@checker("6.3", "max_pool2d_backward_naive")
+@checker(
+    "6.3", "max_pool2d_backward_naive", forbid=("helpers.pool.max_pool2d_backward", *_AUTOGRAD)
+)
 def max_pool2d_backward_naive(student_fn) -> str:
     """Check ``student_fn(dout, x, kernel_size, stride) -> dx`` for max pooling."""
-    rng = np.random.default_rng(63)
+    random = rng(63)
     example = np.array(
         [[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 5.0], [0.0, 1.0, 6.0, 2.0], [3.0, 2.0, 1.0, 1.0]]
     )
     cases = [
         (example[None, None], 2, 2, "non-overlapping windows"),
-        (rng.standard_normal((2, 3, 6, 6)), 2, 2, "batch and channels"),
-        (rng.standard_normal((1, 2, 5, 7)), 3, 2, "overlapping windows (kernel 3, stride 2)"),
-        (rng.standard_normal((2, 1, 4, 5)), 2, 1, "overlapping windows (kernel 2, stride 1)"),
-        (rng.integers(0, 3, (1, 2, 6, 6)).astype(float), 2, 2, "ties (small integers)"),
+        (random.standard_normal((2, 3, 6, 6)), 2, 2, "batch and channels"),
+        (random.standard_normal((1, 2, 5, 7)), 3, 2, "overlapping windows (kernel 3, stride 2)"),
+        (random.standard_normal((2, 1, 4, 5)), 2, 1, "overlapping windows (kernel 2, stride 1)"),
+        (random.integers(0, 3, (1, 2, 6, 6)).astype(float), 2, 2, "ties (small integers)"),
     ]
-    for heading, (x, k, s, what) in numbered_cases(cases):
+    extra = rng(630)  # the loop below draws dout from `random`: hidden data comes from here
+    hidden = [
+        (extra.standard_normal((2, 2, 4, 4)), 4, 1, "a window as large as the input"),
+        (extra.standard_normal((1, 3, 8, 7)), 2, 3, "a stride larger than the kernel"),
+        (
+            extra.integers(0, 2, (2, 1, 5, 6)).astype(float),
+            3,
+            1,
+            "ties in overlapping windows (kernel 3, stride 1)",
+        ),
+    ]
+    for heading, (x, k, s, what) in numbered_cases(cases, hidden=hidden):
         xt = torch.tensor(x, requires_grad=True)
         out = F.max_pool2d(xt, k, s)
-        dout = rng.standard_normal(tuple(out.shape))
+        dout = random.standard_normal(tuple(out.shape))
         out.backward(torch.from_numpy(dout))
         expected = xt.grad.numpy()
         label = f"{heading}, {what} ({describe(dout=dout, x=x)}, kernel_size={k}, stride={s})"
@@ -309,27 +356,28 @@ def max_pool2d_backward_naive(student_fn) -> str:
                 ),
             ],
         )
-    return f"{len(cases)} cases (overlapping windows and ties included) match torch autograd."
+    count = case_count(cases, hidden)
+    return f"{count} cases (overlapping windows and ties included) match torch autograd."
 
 
 # --------------------------------------------------------------------- Exercise 6.4
 
 
-@checker("6.4", "centred_difference")
+@checker("6.4", "centred_difference", forbid=("helpers.gradcheck.numerical_gradient",))
 def centred_difference(student_fn) -> str:
     """Check ``student_fn(f, x) -> gradient`` of a scalar function by centred differences."""
-    rng = np.random.default_rng(64)
-    c = rng.standard_normal((3, 4))
-    w = rng.standard_normal((3, 2, 3, 3))
-    dout = rng.standard_normal((1, 3, 3, 3))
-    x_conv = rng.standard_normal((1, 2, 5, 5))
+    random = rng(64)
+    c = random.standard_normal((3, 4))
+    w = random.standard_normal((3, 2, 3, 3))
+    dout = random.standard_normal((1, 3, 3, 3))
+    x_conv = random.standard_normal((1, 2, 5, 5))
     (conv_grad,) = _autograd(lambda t: F.conv2d(t, torch.from_numpy(w)), x_conv, dout=dout)
 
     def conv_loss(v):  # NumPy forward (fast for many small calls); autograd gave the gradient
         return float(np.sum(conv2d(v, w) * dout))
 
-    x_cube = 3 * rng.standard_normal(6)
-    x_sin = rng.standard_normal((3, 4))
+    x_cube = 3 * random.standard_normal(6)
+    x_sin = random.standard_normal((3, 4))
     x_square = np.array([1.0, -2.0, 0.5])
     cases = [
         ("f(x) = sum(x**2)", lambda v: float(np.sum(v**2)), x_square, 2 * x_square),
@@ -342,7 +390,23 @@ def centred_difference(student_fn) -> str:
         ("f(x) = sum(x**3)", lambda v: float(np.sum(v**3)), x_cube, 3 * x_cube**2),
         ("f(x) = sum(conv2d(x, w) * dout)", conv_loss, x_conv, conv_grad),
     ]
-    for heading, (formula, f, x, grad) in numbered_cases(cases):
+    d, x_exp = random.standard_normal((2, 3, 2)), random.standard_normal((2, 3, 2))
+    x_soft = 2 * random.standard_normal(5)
+    hidden = [  # a 3-D x; a function of all entries at once (the softmax is the gradient)
+        (
+            "f(x) = sum(d * exp(x))",
+            lambda v: float(np.sum(d * np.exp(v))),
+            x_exp,
+            d * np.exp(x_exp),
+        ),
+        (
+            "f(x) = log(sum(exp(x)))",
+            lambda v: float(np.log(np.sum(np.exp(v)))),
+            x_soft,
+            np.exp(x_soft) / np.sum(np.exp(x_soft)),
+        ),
+    ]
+    for heading, (formula, f, x, grad) in numbered_cases(cases, hidden=hidden):
         label = f"{heading} ({formula}, {describe(x=x)})"
         seen = []
 
@@ -391,7 +455,9 @@ def centred_difference(student_fn) -> str:
                     "digits; a centred difference with a small h needs float64 (keep x's dtype)."
                 ) from error
             raise
-    return f"{len(cases)} functions: your gradients agree with the exact ones to 1e-7."
+    return (
+        f"{case_count(cases, hidden)} functions: your gradients agree with the exact ones to 1e-7."
+    )
 
 
 def _one_sided(f, x: np.ndarray, h: float) -> np.ndarray:

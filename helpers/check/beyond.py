@@ -21,13 +21,16 @@ from .core import (
     answer,
     as_items,
     call,
+    case_count,
     checker,
     numbered_cases,
+    seed,
     to_numpy,
     whole_number,
     whole_pair,
     whole_shape,
 )
+from .grading import COST_COUNTERS, is_hidden
 
 __all__ = [
     "OTHER_SOUNDS",
@@ -37,6 +40,10 @@ __all__ = [
     "rising_tone_filter",
     "text_cnn_shapes",
 ]
+
+
+# 11.3 asks for the formulas: no counting an nn.Conv3d.
+_COUNTERS = COST_COUNTERS
 
 
 def _shape(value, label: str, what: str) -> tuple[int, ...]:
@@ -53,9 +60,15 @@ _TEXT_CASES = [
     (16, 40, 300, [(64, 5), (32, 7)]),
     (2, 5, 10, [(3, 5)]),  # the kernel covers the whole sentence
 ]
+_HIDDEN_TEXT = [
+    (7, 11, 3, [(5, 1), (2, 11), (9, 4)]),  # 1-word and whole-sentence filters
+    (1, 2, 1, [(1, 2), (4, 1)]),  # a two-word sentence, one embedding dimension
+]
 
 
-@checker("11.1", "text_cnn_shapes")
+# 11.1 has no library shortcut: conv_output_size (which the solution uses) or a Conv1d on the
+# meta device give the output lengths, and the exercise is to put them together.
+@checker("11.1", "text_cnn_shapes", forbid=())
 def text_cnn_shapes(student_fn) -> str:
     """Check ``student_fn(batch, seq_len, embed_dim, branches) -> (shapes, n_features)``.
 
@@ -65,7 +78,9 @@ def text_cnn_shapes(student_fn) -> str:
     shape of each branch, and ``n_features`` is the length of the feature vector of one
     sentence after max-pooling each branch over time and concatenating.
     """
-    for heading, (batch, length, embed, branches) in numbered_cases(_TEXT_CASES):
+    for heading, (batch, length, embed, branches) in numbered_cases(
+        _TEXT_CASES, hidden=_HIDDEN_TEXT
+    ):
         label = (
             f"{heading} (batch={batch}, seq_len={length}, embed_dim={embed}, branches={branches})"
         )
@@ -119,8 +134,9 @@ def text_cnn_shapes(student_fn) -> str:
             else:
                 message += "\nHint: each branch contributes one feature per filter."
             raise Mismatch(message)
+    count = case_count(_TEXT_CASES, _HIDDEN_TEXT)
     return (
-        f"{len(_TEXT_CASES)} cases match nn.Conv1d; the feature vector has one entry per filter, "
+        f"{count} cases match nn.Conv1d; the feature vector has one entry per filter, "
         "whatever the sentence length."
     )
 
@@ -147,17 +163,31 @@ OTHER_TONES = (
     ("a steady 400 Hz tone with 5 harmonics", 400, 400, 5),
 )
 OTHER_SOUNDS = ("a train of clicks (onsets)", "white noise")  # played after OTHER_TONES
+# Grading mode plays three more tones (and other white noise): each is a listed tone moved to
+# other frequencies, rising or falling by as many rows per frame, so that a kernel which
+# separates the listed sounds responds to them alike.
+_HIDDEN_RISING = (("a tone rising 700 -> 2700 Hz", 700, 2700, 1),)
+_HIDDEN_OTHER = (
+    ("a tone falling 2700 -> 700 Hz", 2700, 700, 1),
+    ("a steady 2200 Hz tone", 2200, 2200, 1),
+)
 
 
 @functools.cache
-def _spectrograms() -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
-    """Test spectrograms: (rising tones, other sounds), each a list of (name, spec (F, T))."""
-    rng = np.random.default_rng(110)
+def _spectrograms(
+    noise_seed: int, hidden: bool
+) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """Test spectrograms: (rising tones, other sounds), each a list of (name, spec (F, T));
+    ``hidden``: with the tones only grading mode plays."""
+    random = np.random.default_rng(noise_seed)
     clicks = np.zeros(_SAMPLE_RATE // 2)
     clicks[::1000] = 1.0
-    rising = [(name, chirp(a, b, harmonics=h)) for name, a, b, h in RISING_TONES]
-    others = [(name, chirp(a, b, harmonics=h)) for name, a, b, h in OTHER_TONES]
-    others += list(zip(OTHER_SOUNDS, (clicks, rng.standard_normal(_SAMPLE_RATE // 2)), strict=True))
+    rising_tones = RISING_TONES + (_HIDDEN_RISING if hidden else ())
+    other_tones = OTHER_TONES + (_HIDDEN_OTHER if hidden else ())
+    rising = [(name, chirp(a, b, harmonics=h)) for name, a, b, h in rising_tones]
+    others = [(name, chirp(a, b, harmonics=h)) for name, a, b, h in other_tones]
+    noise = random.standard_normal(_SAMPLE_RATE // 2)
+    others += list(zip(OTHER_SOUNDS, (clicks, noise), strict=True))
     return (
         [(name, spectrogram(sound)[0]) for name, sound in rising],
         [(name, spectrogram(sound)[0]) for name, sound in others],
@@ -170,7 +200,8 @@ def _peak(spec: np.ndarray, kernel: np.ndarray) -> float:
     return float(out.max())
 
 
-@checker("11.2", "rising_tone_filter")
+# 11.2 is a design exercise: no library function returns such a kernel.
+@checker("11.2", "rising_tone_filter", forbid=())
 def rising_tone_filter(student_fn) -> str:
     """Check ``student_fn() -> kernel (kF, kT)``: its peak response (valid cross-correlation
     with the spectrogram, frequency along axis 0 with row 0 the lowest frequency) must be
@@ -188,7 +219,7 @@ def rising_tone_filter(student_fn) -> str:
     kernel = kernel.astype(np.float64)
     if not np.all(np.isfinite(kernel)):
         raise Mismatch(f"{label} contains NaN or infinity.")
-    rising, others = _spectrograms()
+    rising, others = _spectrograms(seed(110), is_hidden())
     peaks_up = [(name, _peak(spec, kernel)) for name, spec in rising]
     peaks_other = [(name, _peak(spec, kernel)) for name, spec in others]
     weakest = min(peaks_up, key=lambda item: item[1])
@@ -235,17 +266,24 @@ _COST_CASES = [
     ((32, 8, 28, 28), 32, (1, 3, 3), 1, (0, 1, 1)),  # spatial only, as in (2+1)D
     ((16, 10, 14, 14), 8, (3, 1, 1), 1, 0),  # temporal only
 ]
+_HIDDEN_COSTS = [
+    ((2, 5, 9, 7), 3, (5, 9, 7), 1, 0),  # a kernel as large as the input: one output
+    ((4, 7, 11, 13), 6, (2, 3, 4), (3, 2, 1), (1, 0, 2)),  # a different triple on every axis
+    ((5, 9, 6, 6), 2, 3, (2, 3, 1), 2),
+]
 
 
 def _triple(value) -> tuple[int, int, int]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * 3
 
 
-@checker("11.3", "conv3d_cost")
+@checker("11.3", "conv3d_cost", forbid=_COUNTERS)
 def conv3d_cost(student_fn) -> str:
     """Check ``student_fn(in_shape, out_channels, kernel_size, stride, padding) ->
     (params, macs)`` for ``nn.Conv3d`` with bias on one input ``(C, D, H, W)``."""
-    for heading, args in numbered_cases(_COST_CASES):
+    count = 0
+    for heading, args in numbered_cases(_COST_CASES, hidden=_HIDDEN_COSTS):
+        count += 1
         shape, c_out, k, s, p = args
         label = (
             f"{heading}: in_shape={shape}, out_channels={c_out}, "
@@ -294,4 +332,4 @@ def conv3d_cost(student_fn) -> str:
                 "half of it."
             )
         raise Mismatch(message)
-    return f"{len(_COST_CASES)} cases match nn.Conv3d (C3D, an I3D stem, a CT volume, (2+1)D)."
+    return f"{count} cases match nn.Conv3d (C3D, an I3D stem, a CT volume, (2+1)D)."

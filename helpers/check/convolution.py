@@ -6,7 +6,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Mismatch, call, checker, compare, describe, numbered_cases, to_numpy, tolerances
+from .core import (
+    Mismatch,
+    call,
+    case_count,
+    checker,
+    compare,
+    describe,
+    numbered_cases,
+    rng,
+    to_numpy,
+    tolerances,
+)
 
 __all__ = ["combined_kernel", "conv1d_naive", "conv2d_multi", "conv2d_single", "conv_full"]
 
@@ -30,18 +41,39 @@ def _full_true_conv(a: np.ndarray, k: np.ndarray) -> np.ndarray:
     return _torch_conv(padded[None, None], k[::-1, ::-1].copy()[None, None])[0, 0]
 
 
-@checker("1.1", "conv1d_naive")
+_SIGNAL = (
+    "numpy.convolve",
+    "numpy.correlate",
+    "torch.nn.functional.conv1d",
+    "helpers.conv.conv1d",
+)
+# Exercises 1.2 and 1.3 write the 2-D cross-correlation: the library's conv2d is the answer.
+_PLANE = ("torch.nn.functional.conv2d", "helpers.conv.conv2d")
+# Exercise 1.4 pads, flips and cross-correlates by hand (with conv2d_single of 1.2 if you
+# like); a transposed convolution of a by k is the full convolution itself.
+_FULL = (
+    *_PLANE,
+    "torch.nn.functional.conv_transpose2d",
+    "helpers.conv_transpose.conv_transpose2d",
+)
+
+
+@checker("1.1", "conv1d_naive", forbid=_SIGNAL)
 def conv1d_naive(student_fn) -> str:
     """Check ``student_fn(x, w)``: valid 1-D cross-correlation, x (L,), w (K,) -> (L-K+1,)."""
-    rng = np.random.default_rng(11)
+    random = rng(11)
     cases = [
         (np.array([1.0, 2, 3, 4, 5]), np.array([1.0, 0, -1])),
-        (rng.standard_normal(9), rng.standard_normal(4)),
-        (rng.standard_normal(6), rng.standard_normal(1)),
-        (rng.standard_normal(5), rng.standard_normal(5)),
-        (rng.standard_normal(12), rng.standard_normal(2)),
+        (random.standard_normal(9), random.standard_normal(4)),
+        (random.standard_normal(6), random.standard_normal(1)),
+        (random.standard_normal(5), random.standard_normal(5)),
+        (random.standard_normal(12), random.standard_normal(2)),
     ]
-    for heading, (x, w) in numbered_cases(cases):
+    hidden = [
+        (random.standard_normal(17), random.standard_normal(7)),
+        (random.standard_normal(2), random.standard_normal(2)),
+    ]
+    for heading, (x, w) in numbered_cases(cases, hidden=hidden):
         label = f"{heading} ({describe(x=x, w=w)})"
         expected = _torch_conv(x[None, None], w[None, None])[0, 0]
         length, k = len(x), len(w)
@@ -62,21 +94,26 @@ def conv1d_naive(student_fn) -> str:
                 (_torch_conv(x[None, None], w[::-1].copy()[None, None])[0, 0], _FLIPPED)
             ],
         )
-    return f"{len(cases)} cases match torch.nn.functional.conv1d."
+    return f"{case_count(cases, hidden)} cases match torch.nn.functional.conv1d."
 
 
-@checker("1.2", "conv2d_single")
+@checker("1.2", "conv2d_single", forbid=_PLANE)
 def conv2d_single(student_fn) -> str:
     """Check ``student_fn(x, w)``: valid 2-D cross-correlation, (H, W), (kH, kW) -> (H', W')."""
-    rng = np.random.default_rng(12)
+    random = rng(12)
     cases = [
         (np.arange(16.0).reshape(4, 4), np.array([[1.0, 0], [0, -1]])),
-        (rng.standard_normal((5, 5)), rng.standard_normal((3, 3))),
-        (rng.standard_normal((6, 9)), rng.standard_normal((2, 4))),
-        (rng.standard_normal((7, 4)), rng.standard_normal((3, 1))),
-        (rng.standard_normal((3, 3)), rng.standard_normal((3, 3))),
+        (random.standard_normal((5, 5)), random.standard_normal((3, 3))),
+        (random.standard_normal((6, 9)), random.standard_normal((2, 4))),
+        (random.standard_normal((7, 4)), random.standard_normal((3, 1))),
+        (random.standard_normal((3, 3)), random.standard_normal((3, 3))),
     ]
-    for heading, (x, w) in numbered_cases(cases):
+    hidden = [
+        (random.standard_normal((8, 3)), random.standard_normal((5, 2))),  # tall, odd kernel
+        (random.standard_normal((2, 7)), random.standard_normal((2, 7))),  # kernel = image
+        (random.standard_normal((1, 6)), random.standard_normal((1, 3))),  # one row
+    ]
+    for heading, (x, w) in numbered_cases(cases, hidden=hidden):
         label = f"{heading} ({describe(x=x, w=w)})"
         expected = _torch_conv(x[None, None], w[None, None])[0, 0]
         (h, wd), (kh, kw) = x.shape, w.shape
@@ -93,23 +130,29 @@ def conv2d_single(student_fn) -> str:
                 (_torch_conv(x[None, None], w[::-1, ::-1].copy()[None, None])[0, 0], _FLIPPED)
             ],
         )
-    return f"{len(cases)} cases (square and non-square) match torch.nn.functional.conv2d."
+    count = case_count(cases, hidden)
+    return f"{count} cases (square and non-square) match torch.nn.functional.conv2d."
 
 
-@checker("1.3", "conv2d_multi")
+@checker("1.3", "conv2d_multi", forbid=_PLANE)
 def conv2d_multi(student_fn) -> str:
     """Check ``student_fn(x, w, b)``: x (N, C_in, H, W), w (C_out, C_in, kH, kW), b (C_out,)."""
-    rng = np.random.default_rng(13)
+    random = rng(13)
     shapes = [
         (1, 1, 4, 4, 1, 3, 3),
         (2, 3, 5, 6, 4, 3, 3),
         (3, 2, 6, 5, 3, 2, 4),
         (1, 4, 3, 3, 2, 1, 1),
     ]
-    for heading, (n, c_in, h, wd, c_out, kh, kw) in numbered_cases(shapes):
-        x = rng.standard_normal((n, c_in, h, wd))
-        w = rng.standard_normal((c_out, c_in, kh, kw))
-        b = rng.standard_normal(c_out)
+    hidden = [
+        (2, 2, 5, 4, 3, 5, 4),  # the kernel covers the whole image: a 1 x 1 output
+        (1, 5, 7, 9, 6, 3, 2),  # more filters than input channels, odd sizes
+        (4, 1, 6, 3, 1, 1, 3),
+    ]
+    for heading, (n, c_in, h, wd, c_out, kh, kw) in numbered_cases(shapes, hidden=hidden):
+        x = random.standard_normal((n, c_in, h, wd))
+        w = random.standard_normal((c_out, c_in, kh, kw))
+        b = random.standard_normal(c_out)
         label = f"{heading} ({describe(x=x, w=w, b=b)})"
         expected = _torch_conv(x, w, b)
         out_h, out_w = h - kh + 1, wd - kw + 1
@@ -131,20 +174,26 @@ def conv2d_multi(student_fn) -> str:
                 (_torch_conv(x, w[:, :, ::-1, ::-1].copy(), b), _FLIPPED),
             ],
         )
-    return f"{len(shapes)} cases match torch.nn.functional.conv2d (batches, channels, bias)."
+    count = case_count(shapes, hidden)
+    return f"{count} cases match torch.nn.functional.conv2d (batches, channels, bias)."
 
 
-@checker("1.4", "conv_full")
+@checker("1.4", "conv_full", forbid=_FULL)
 def conv_full(student_fn) -> str:
     """Check ``student_fn(a, k)``: full (wide) true convolution, shape (H+kH-1, W+kW-1)."""
-    rng = np.random.default_rng(14)
+    random = rng(14)
     cases = [
         (np.array([[1.0, 2], [3, 4]]), np.array([[0.0, 1], [2, 0]])),
-        (rng.standard_normal((4, 4)), rng.standard_normal((3, 3))),
-        (rng.standard_normal((5, 3)), rng.standard_normal((2, 4))),
-        (rng.standard_normal((3, 6)), rng.standard_normal((3, 2))),
+        (random.standard_normal((4, 4)), random.standard_normal((3, 3))),
+        (random.standard_normal((5, 3)), random.standard_normal((2, 4))),
+        (random.standard_normal((3, 6)), random.standard_normal((3, 2))),
     ]
-    for heading, (a, k) in numbered_cases(cases):
+    hidden = [
+        (random.standard_normal((2, 3)), random.standard_normal((4, 5))),  # k larger than a
+        (random.standard_normal((3, 4)), random.standard_normal((1, 1))),
+        (random.standard_normal((1, 5)), random.standard_normal((3, 1))),
+    ]
+    for heading, (a, k) in numbered_cases(cases, hidden=hidden):
         label = f"{heading} ({describe(a=a, k=k)})"
         expected = _full_true_conv(a, k)
         no_flip = _full_true_conv(a, k[::-1, ::-1].copy())
@@ -171,7 +220,7 @@ def conv_full(student_fn) -> str:
     a, k = cases[1]
     swapped = call(student_fn, k, a, case="Commutativity check")
     compare(swapped, _full_true_conv(a, k), case="Commutativity check: conv_full(k, a)")
-    return f"{len(cases)} cases match, and conv_full(a, k) == conv_full(k, a)."
+    return f"{case_count(cases, hidden)} cases match, and conv_full(a, k) == conv_full(k, a)."
 
 
 def _distinct(mistakes, expected: np.ndarray) -> list:
@@ -185,13 +234,17 @@ def _distinct(mistakes, expected: np.ndarray) -> list:
     return kept
 
 
-@checker("1.5", "combined_kernel")
+# Exercise 1.5 asks *which* kernel combines the two; once that is found (the full true
+# convolution), computing it with conv_full of 1.4, the notebook's full_conv (helpers.conv)
+# or torch is a right answer. Nothing is forbidden.
+@checker("1.5", "combined_kernel", forbid=())
 def combined_kernel(student_fn) -> str:
     """Check ``student_fn(k1, k2)``: one kernel equal to cross-correlating with k1 then k2."""
-    rng = np.random.default_rng(15)
+    random = rng(15)
     pairs = [((3, 3), (3, 3)), ((2, 2), (3, 3)), ((1, 3), (3, 1)), ((3, 2), (2, 4))]
-    for heading, (s1, s2) in numbered_cases(pairs):
-        k1, k2 = rng.standard_normal(s1), rng.standard_normal(s2)
+    hidden = [((1, 1), (4, 2)), ((4, 5), (1, 1)), ((5, 4), (3, 6))]
+    for heading, (s1, s2) in numbered_cases(pairs, hidden=hidden):
+        k1, k2 = random.standard_normal(s1), random.standard_normal(s2)
         label = f"{heading} ({describe(k1=k1, k2=k2)})"
         got = call(student_fn, k1, k2, case=label)
         expected = _full_true_conv(k1, k2)
@@ -232,11 +285,11 @@ def combined_kernel(student_fn) -> str:
             ],
             known_mistakes=[(m, hint) for m, hint in _distinct(mistakes, expected)],
         )
-        x = rng.standard_normal((9, 10))
+        x = random.standard_normal((9, 10))
         two_steps = _torch_conv(_torch_conv(x[None, None], k1[None, None]), k2[None, None])
         kernel = to_numpy(got, case=label)
         one_step = _torch_conv(x[None, None], kernel.astype(np.float64)[None, None])
         atol, rtol = tolerances(kernel, two_steps, atol=1e-8, rtol=1e-5)
         if not np.allclose(two_steps, one_step, atol=atol, rtol=rtol):
             raise Mismatch(f"{label}: conv(conv(x, k1), k2) != conv(x, your kernel).")
-    return f"{len(pairs)} cases: conv(conv(x, k1), k2) == conv(x, K) for your K."
+    return f"{case_count(pairs, hidden)} cases: conv(conv(x, k1), k2) == conv(x, K) for your K."

@@ -37,6 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import grading
+from .grading import generator, rng, seed
+
 __all__ = [
     "answer",
     "as_items",
@@ -58,6 +61,10 @@ __all__ = [
     "checker",
     "compare",
     "numbered_cases",
+    "case_count",
+    "generator",
+    "rng",
+    "seed",
     "describe",
     "to_numpy",
 ]
@@ -101,12 +108,18 @@ class Verdict:
         return f"{head}\n{body}"
 
 
-def checker(exercise: str, title: str):
+def checker(exercise: str, title: str, *, forbid: Sequence[str] = ()):
     """Decorate ``evaluate(answer, ...) -> str`` into a checker that prints a Verdict.
 
     ``evaluate`` returns a short success note, or raises :class:`Mismatch` /
     :class:`NotAttempted`. Any other exception inside ``evaluate`` is reported as a
     failed check, never propagated.
+
+    The checker ``run(answer)`` prints the verdict; ``run.verdict(answer)`` returns it;
+    ``run.grade(answer)`` is grading mode (:mod:`helpers.check.grading`): hidden cases, the
+    ``forbid`` list of dotted names (``"torch.nn.functional.conv1d"``) guarded while the
+    answer runs, and an ``AssertionError`` whose message is the verdict when the answer is
+    wrong.
     """
 
     def decorate(evaluate: Callable[..., str]):
@@ -130,37 +143,102 @@ def checker(exercise: str, title: str):
         def run(*args, **kwargs) -> None:
             print(verdict(*args, **kwargs))
 
+        def grade(*args, points: float | None = None, **kwargs) -> float | None:
+            """Grade the answer on the visible and the hidden cases (nbgrader's hidden tests).
+
+            Returns None when every case passes (full marks). A wrong answer raises
+            ``AssertionError`` with the verdict as its message (no marks). With ``points``,
+            each case earns its share: when some cases pass and some fail, the failed
+            verdicts are printed and the points earned are returned (nbgrader reads a
+            number that a test cell returns as its partial score).
+            """
+            with grading.hidden_mode(exercise, forbid):
+                if points is None:
+                    result = verdict(*args, **kwargs)
+                    if not result.passed:
+                        raise AssertionError(str(result))
+                    print(f"{result} (graded, hidden cases included)")
+                    return None
+                return _partial_credit(verdict, args, kwargs, float(points))
+
         run.verdict = verdict
+        run.grade = grade
         run.exercise = exercise
+        run.forbid = tuple(forbid)
         return run
 
     return decorate
 
 
+def _partial_credit(verdict, args, kwargs, points: float) -> float | None:
+    """Run the checker once per case; ``points`` times the share of cases that pass."""
+    with grading.only_case(1) as count:
+        results = [verdict(*args, **kwargs)]
+    if count.total <= 1 or results[0].status == NOT_ATTEMPTED:
+        if not results[0].passed:
+            raise AssertionError(str(results[0]))
+        print(f"{results[0]} (graded, hidden cases included)")
+        return None
+    for number in range(2, count.total + 1):
+        with grading.only_case(number):
+            results.append(verdict(*args, **kwargs))
+    failed = [result for result in results if not result.passed]
+    if not failed:
+        print(
+            f"{results[0].__class__(results[0].exercise, results[0].title, PASSED)}"
+            f" ({count.total} cases, hidden ones included)"
+        )
+        return None
+    passed = count.total - len(failed)
+    report = "\n".join(str(result) for result in failed)
+    if passed == 0:
+        raise AssertionError(report)
+    earned = round(points * passed / count.total, 2)
+    print(f"{report}\n{passed} of {count.total} cases right: {earned:g} of {points:g} points.")
+    return earned
+
+
 class CaseHeading(str):
-    """``"Case i of n"``, the name a verdict gives one test case; ``number`` is ``i``."""
+    """``"Case i of n"``, the name a verdict gives one test case; ``number`` is ``i``.
+
+    A case that only grading mode runs (:mod:`helpers.check.grading`) says so:
+    ``"Case 6 of 8 (hidden)"``.
+    """
 
     number: int
 
-    def __new__(cls, number: int, count: int) -> CaseHeading:
-        heading = super().__new__(cls, f"Case {number} of {count}")
+    def __new__(cls, number: int, count: int, *, hidden: bool = False) -> CaseHeading:
+        text = f"Case {number} of {count}" + (" (hidden)" if hidden else "")
+        heading = super().__new__(cls, text)
         heading.number = number
         return heading
 
 
-def numbered_cases(items: Iterable) -> Iterator[tuple[CaseHeading, object]]:
+def case_count(items: Sequence, hidden: Sequence = ()) -> int:
+    """How many cases :func:`numbered_cases` runs for ``items`` and ``hidden`` in this mode
+    (for a success note: "5 cases match ..." to a student)."""
+    return len(items) + (len(hidden) if grading.is_hidden() else 0)
+
+
+def numbered_cases(items: Iterable, hidden: Iterable = ()) -> Iterator[tuple[CaseHeading, object]]:
     """Yield ``(CaseHeading(i, n), item)`` for the ``n`` test cases, ``i`` counting from 1.
 
     The one way checkers number their cases, so every verdict names its case alike::
 
-        for heading, (x, w) in numbered_cases(cases):
+        for heading, (x, w) in numbered_cases(cases, hidden=extra_cases):
             label = f"{heading} ({describe(x=x, w=w)})"  # "Case 2 of 5 (x: shape (7,), ...)"
 
-    ``heading.number`` is ``i``, for checkers that seed each case differently.
+    ``hidden``: more cases that only grading mode runs, after the others (the student never
+    sees them). ``heading.number`` is ``i``, for checkers that seed each case differently.
     """
     items = list(items)
+    shown = len(items)
+    if grading.is_hidden():
+        items += list(hidden)
+    only = grading.select_cases(len(items))
     for number, item in enumerate(items, start=1):
-        yield CaseHeading(number, len(items)), item
+        if only is None or only == number:
+            yield CaseHeading(number, len(items), hidden=number > shown), item
 
 
 def call(fn, *args, case: str):
@@ -176,7 +254,8 @@ def call(fn, *args, case: str):
         )
     args = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
     try:
-        return fn(*args)
+        with grading.guard(fn):
+            return fn(*args)
     except NotImplementedError as error:
         raise NotAttempted(
             "Replace the line `raise NotImplementedError(...)` with your code, run that "
@@ -329,7 +408,7 @@ def run_module(module, x, *, case: str, train: bool = False, hint=None):
 
     module.train(train)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), grading.guard(module):
             out = module(x.clone())
     except NotImplementedError as error:
         raise NotAttempted(

@@ -29,13 +29,16 @@ from .core import (
     Mismatch,
     answer,
     call,
+    case_count,
     checker,
     expect_module,
+    generator,
     numbered_cases,
     run_module,
     whole_number,
     whole_pair,
 )
+from .grading import COST_COUNTERS, is_hidden
 
 __all__ = [
     "basic_block",
@@ -48,12 +51,36 @@ __all__ = [
 _ATOL, _RTOL = 1e-5, 1e-4
 _MAX_ASSIGNMENTS = 720
 
+# The cost exercises ask for pen-and-paper formulas: no counting nn layers.
+_COUNTERS = COST_COUNTERS
+# The course's modules, which the module exercises are compared with. (nn.Conv2d, BatchNorm
+# and the functions they call stay allowed: every right answer uses them.)
+_INCEPTION = ("helpers.models.InceptionModule", "helpers.models.inception.InceptionModule")
+_BASIC_CLASSES = (
+    "helpers.models.BasicBlock",
+    "helpers.models.resnet.BasicBlock",
+    "torchvision.models.resnet.BasicBlock",
+)
+_BOTTLENECK_CLASSES = (
+    "helpers.models.Bottleneck",
+    "helpers.models.resnet.Bottleneck",
+    "torchvision.models.resnet.Bottleneck",
+)
+
 
 # ------------------------------------------------------------------ shared machinery
 
 
-def _build(cls, args: tuple, label: str, *, example: str) -> nn.Module:
-    """``cls(*args)``, which must be an ``nn.Module``; ``example``: how to pass the class."""
+def _build(cls, args: tuple, label: str, *, example: str, reference: type) -> nn.Module:
+    """``cls(*args)``, which must be an ``nn.Module``; ``example``: how to pass the class.
+
+    In grading mode, a subclass of ``reference`` (the course's class) is not an answer.
+    """
+    if is_hidden() and isinstance(cls, type) and issubclass(cls, reference):
+        raise Mismatch(
+            f"{label}:\nhelpers.models.{reference.__name__} is not allowed in this exercise: "
+            "write the class yourself instead of subclassing the course's."
+        )
     if isinstance(cls, nn.Module):
         name = type(cls).__name__
         raise Mismatch(
@@ -83,14 +110,14 @@ def _batch_norms(module: nn.Module) -> list[nn.Module]:
 
 def _reset(module: nn.Module, seed: int) -> None:
     """Deterministic random conv weights (scaled by 1/sqrt(fan in)); BatchNorm to 1 and 0."""
-    generator = torch.Generator().manual_seed(seed)
+    random = generator(seed)
     with torch.no_grad():
         for conv in _convs(module):
             fan_in = conv.weight[0].numel()
             shape = conv.weight.shape
-            conv.weight.copy_(torch.randn(shape, generator=generator) / math.sqrt(fan_in))
+            conv.weight.copy_(torch.randn(shape, generator=random) / math.sqrt(fan_in))
             if conv.bias is not None:
-                conv.bias.copy_(0.1 * torch.randn(conv.bias.shape, generator=generator))
+                conv.bias.copy_(0.1 * torch.randn(conv.bias.shape, generator=random))
         for bn in _batch_norms(module):
             if bn.affine:
                 bn.weight.fill_(1.0)
@@ -189,6 +216,10 @@ _INCEPTION_CASES = [
     (192, 64, 96, 128, 16, 32, 32, 5, 5),  # inception (3a), on a 5 x 5 input
     (4, 3, 2, 3, 1, 2, 2, 4, 3),
 ]
+_HIDDEN_INCEPTION = [
+    (3, 2, 2, 2, 2, 2, 2, 1, 1),  # a 1 x 1 input; four 1x1 convs of one shape
+    (5, 1, 4, 7, 3, 2, 6, 9, 2),  # odd sizes, a wide pool projection
+]
 _INCEPTION_HINT = (
     "every branch must keep H and W: padding=1 for the 3x3 conv, padding=2 for the 5x5, "
     "and the max pool needs kernel_size=3, stride=1, padding=1 (its default stride is 3)."
@@ -249,21 +280,23 @@ def _inception_hint(x, pairs, out) -> str:
     )
 
 
-@checker("9.1", "Inception module")
+@checker("9.1", "Inception module", forbid=_INCEPTION)
 def inception_module(student_cls) -> str:
     """Check ``student_cls(in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)``."""
     from ..models import InceptionModule
 
-    generator = torch.Generator().manual_seed(91)
-    for heading, case in numbered_cases(_INCEPTION_CASES):
+    random = generator(91)
+    for heading, case in numbered_cases(_INCEPTION_CASES, hidden=_HIDDEN_INCEPTION):
         c_in, c1, c3r, c3, c5r, c5, pp, h, w = case
         args = (c_in, c1, c3r, c3, c5r, c5, pp)
         label = (
             f"{heading} (in_channels={c_in}, c1={c1}, "
             f"c3_reduce={c3r}, c3={c3}, c5_reduce={c5r}, c5={c5}, pool_proj={pp})"
         )
-        module = _build(student_cls, args, label, example="check.inception_module")
-        x = torch.randn(2, c_in, h, w, generator=generator)
+        module = _build(
+            student_cls, args, label, example="check.inception_module", reference=InceptionModule
+        )
+        x = torch.randn(2, c_in, h, w, generator=random)
         _run(module, x, label, _inception_error_hint)  # materialises lazy layers
         _reset(module, seed=910 + heading.number)
         out = _run(module, x, label, _inception_error_hint)
@@ -305,9 +338,9 @@ def inception_module(student_cls) -> str:
                 f"{label}:\nthe shapes and parameters are right, the outputs are not.\n"
                 f"Hint: {_inception_hint(x, pairs, out)}"
             )
+    count = case_count(_INCEPTION_CASES, _HIDDEN_INCEPTION)
     return (
-        f"{len(_INCEPTION_CASES)} modules: same shapes, parameters and outputs as "
-        "helpers.models.InceptionModule."
+        f"{count} modules: same shapes, parameters and outputs as helpers.models.InceptionModule."
     )
 
 
@@ -320,6 +353,11 @@ _COST_CASES = [
     (512, 14, 14, 128, 128, 256, 24, 64, 64),  # inception (4c)
     (832, 7, 7, 384, 192, 384, 48, 128, 128),  # inception (5b)
     (10, 5, 9, 3, 4, 6, 2, 5, 7),
+]
+_HIDDEN_COSTS = [
+    (480, 14, 14, 192, 96, 208, 16, 48, 64),  # inception (4a)
+    (7, 1, 1, 1, 2, 3, 1, 1, 1),  # a 1 x 1 input
+    (33, 11, 6, 5, 9, 2, 4, 13, 8),
 ]
 
 
@@ -376,12 +414,12 @@ def _inception_cost_hint(key, mine, right, case) -> str:
     return "every conv keeps H x W, so its MACs are H * W times its weights."
 
 
-@checker("9.2", "inception_cost")
+@checker("9.2", "inception_cost", forbid=(*_COUNTERS, *_INCEPTION))
 def inception_cost(student_fn) -> str:
     """Check ``student_fn(in_channels, h, w, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)
     -> {"out_channels", "weights", "macs"}`` against helpers.models.InceptionModule."""
     keys = ("out_channels", "weights", "macs")
-    for heading, case in numbered_cases(_COST_CASES):
+    for heading, case in numbered_cases(_COST_CASES, hidden=_HIDDEN_COSTS):
         names = "in_channels h w c1 c3_reduce c3 c5_reduce c5 pool_proj".split()
         described = ", ".join(f"{n}={v}" for n, v in zip(names, case, strict=True))
         label = f"{heading} ({described})"
@@ -399,8 +437,9 @@ def inception_cost(student_fn) -> str:
                     f"{label}:\n{key}: got {mine:,}, expected {right:,}.\n"
                     f"Hint: {_inception_cost_hint(key, mine, right, case)}"
                 )
+    count = case_count(_COST_CASES, _HIDDEN_COSTS)
     return (
-        f"{len(_COST_CASES)} modules, among them inception (3a), (4c) and (5b): channels, "
+        f"{count} modules, among them inception (3a), (4c) and (5b): channels, "
         "weights and MACs match."
     )
 
@@ -483,6 +522,7 @@ class _Block(NamedTuple):
     stride_hint: str  # the hint when the stride sits on the wrong conv
     wide: int  # out_channels = wide * the second argument
     seed: int  # of the inputs
+    hidden: list  # the cases only grading mode runs
 
 
 def _check_block(student_cls, spec: _Block) -> str:
@@ -490,13 +530,15 @@ def _check_block(student_cls, spec: _Block) -> str:
     from .. import models
 
     reference_cls, wide = getattr(models, spec.name), spec.wide
-    generator = torch.Generator().manual_seed(spec.seed)
-    for heading, (c_in, width, stride, h, w) in numbered_cases(spec.cases):
+    random = generator(spec.seed)
+    for heading, (c_in, width, stride, h, w) in numbered_cases(spec.cases, hidden=spec.hidden):
         label = (
             f"{heading} ({spec.name}(in_channels={c_in}, {spec.second}={width}, stride={stride}))"
         )
-        block = _build(student_cls, (c_in, width, stride), label, example=spec.example)
-        x = torch.randn(3, c_in, h, w, generator=generator)
+        block = _build(
+            student_cls, (c_in, width, stride), label, example=spec.example, reference=reference_cls
+        )
+        x = torch.randn(3, c_in, h, w, generator=random)
         _run(block, x, label, _block_error_hint)  # materialises lazy layers
         _reset(block, seed=930 + heading.number)
         out = _run(block, x, label, _block_error_hint)
@@ -543,8 +585,9 @@ def _check_block(student_cls, spec: _Block) -> str:
             raise Mismatch(
                 f"{label}:\nthe shapes and parameters are right, the outputs are not.\nHint: {hint}"
             )
+    count = case_count(spec.cases, spec.hidden)
     return (
-        f"{len(spec.cases)} blocks (identity and projection shortcuts): same shapes, parameters "
+        f"{count} blocks (identity and projection shortcuts): same shapes, parameters "
         f"and outputs as helpers.models.{spec.name}."
     )
 
@@ -567,10 +610,11 @@ _BASIC = _Block(
     stride_hint="the stride belongs to the first 3x3 conv (and to the shortcut).",
     wide=1,
     seed=93,
+    hidden=[(5, 3, 3, 7, 5), (6, 6, 1, 3, 7), (2, 4, 2, 1, 2)],  # stride 3; odd; 1 x 2 input
 )
 
 
-@checker("9.3", "BasicBlock")
+@checker("9.3", "BasicBlock", forbid=_BASIC_CLASSES)
 def basic_block(student_cls) -> str:
     """Check ``student_cls(in_channels, out_channels, stride)`` against BasicBlock."""
     return _check_block(student_cls, _BASIC)
@@ -597,10 +641,11 @@ _BOTTLENECK = _Block(
     ),
     wide=4,
     seed=94,
+    hidden=[(8, 2, 1, 5, 3), (3, 2, 3, 7, 4), (12, 3, 2, 1, 3)],  # identity; stride 3; 1 x 3
 )
 
 
-@checker("9.4", "Bottleneck")
+@checker("9.4", "Bottleneck", forbid=_BOTTLENECK_CLASSES)
 def bottleneck_block(student_cls) -> str:
     """Check ``student_cls(in_channels, mid_channels, stride)`` against Bottleneck."""
     return _check_block(student_cls, _BOTTLENECK)
@@ -616,6 +661,11 @@ _SEPARABLE_CASES = [
     (512, 512, 3, 14, 14, 1),
     (3, 8, 5, 9, 7, 2),
     (16, 24, 7, 10, 10, 1),
+]
+_HIDDEN_SEPARABLE = [
+    (5, 3, 3, 7, 6, 3),  # stride 3 on odd sizes
+    (8, 16, 1, 4, 5, 2),  # a 1x1 depthwise kernel
+    (6, 2, 9, 9, 4, 1),  # a kernel larger than the width
 ]
 
 
@@ -663,11 +713,19 @@ def _separable_hint(got, expected, case, depthwise_macs, positions) -> str:
     )
 
 
-@checker("9.5", "separable_cost")
+@checker(
+    "9.5",
+    "separable_cost",
+    forbid=(
+        *_COUNTERS,
+        "helpers.models.DepthwiseSeparable",
+        "helpers.models.mobilenet.DepthwiseSeparable",
+    ),
+)
 def separable_cost(student_fn) -> str:
     """Check ``student_fn(c_in, c_out, k, h, w, stride) -> (params, macs)`` of a
     depthwise-separable convolution (depthwise k x k, then pointwise 1x1, no biases)."""
-    for heading, case in numbered_cases(_SEPARABLE_CASES):
+    for heading, case in numbered_cases(_SEPARABLE_CASES, hidden=_HIDDEN_SEPARABLE):
         c_in, c_out, k, h, w, stride = case
         label = f"{heading} (c_in={c_in}, c_out={c_out}, k={k}, h={h}, w={w}, stride={stride})"
         got = call(student_fn, *case, case=label)
@@ -679,7 +737,7 @@ def separable_cost(student_fn) -> str:
                 f"{label}:\ngot (params, macs) = ({mine[0]:,}, {mine[1]:,}), expected "
                 f"({params:,}, {macs:,}).\nHint: {hint}"
             )
+    count = case_count(_SEPARABLE_CASES, _HIDDEN_SEPARABLE)
     return (
-        f"{len(_SEPARABLE_CASES)} cases match nn.Conv2d(groups=C_in) + a 1x1 conv, "
-        "among them MobileNet's layers."
+        f"{count} cases match nn.Conv2d(groups=C_in) + a 1x1 conv, among them MobileNet's layers."
     )

@@ -13,10 +13,12 @@ import torch.nn.functional as F
 from .core import (
     Mismatch,
     call,
+    case_count,
     checker,
     compare,
     describe,
     numbered_cases,
+    rng,
     show_pair,
     to_numpy,
     tolerances,
@@ -36,6 +38,23 @@ _ROW_ORDER = (
     "the rows are in the wrong order. Row k must give conv2d(...).ravel()[k]: output "
     "positions row by row, (i, j) -> i * W_out + j, and channels outermost."
 )
+
+
+# The course's matrix builder does 7.1 and 7.2 outright, and a convolution of the unit
+# images (how the check itself builds M) skips the index formula the exercises teach.
+_MATRIX = ("helpers.affine.conv_matrix", "torch.nn.functional.conv2d", "helpers.conv.conv2d")
+# M.T @ z in one call: the transposed convolution, M itself, or a convolution's input gradient.
+# (conv2d stays allowed: the exercise cross-correlates with it.)
+_TRANSPOSE = (
+    "torch.nn.functional.conv_transpose2d",
+    "helpers.conv.conv_transpose2d",
+    "helpers.conv_transpose.conv_transpose2d",
+    "helpers.affine.conv_matrix",
+    "helpers.conv.conv2d_backward",
+    "helpers.conv_backward.conv2d_backward",
+    "torch.nn.grad.conv2d_input",
+)
+_IM2COL = ("torch.nn.functional.unfold", "helpers.conv.im2col", "helpers.im2col.im2col")
 
 
 def _reference_matrix(w: np.ndarray, size, stride=1, padding=0) -> np.ndarray:
@@ -84,17 +103,18 @@ def _permute_columns(m: np.ndarray, c: int, size, order) -> np.ndarray:
     return m[:, index]
 
 
-@checker("7.1", "matrix_4x9")
+@checker("7.1", "matrix_4x9", forbid=_MATRIX)
 def matrix_4x9(student_fn) -> str:
     """Check ``student_fn(w)``: the 4x9 matrix of a 2x2 kernel ``w`` on a 3x3 input."""
-    rng = np.random.default_rng(71)
+    random = rng(71)
     kernels = [
         np.array([[1.0, 2.0], [3.0, 4.0]]),
-        rng.standard_normal((2, 2)),
+        random.standard_normal((2, 2)),
         np.array([[0.0, 1.0], [-1.0, 0.0]]),
-        rng.standard_normal((2, 2)),
+        random.standard_normal((2, 2)),
     ]
-    for heading, w in numbered_cases(kernels):
+    hidden = [np.array([[0.0, 0.0], [2.5, -1.5]]), 10 * random.standard_normal((2, 2))]
+    for heading, w in numbered_cases(kernels, hidden=hidden):
         label = f"{heading} (w = {np.round(w, 3).tolist()})"
         expected = _reference_matrix(w[None, None], (3, 3))
         _compare_matrix(
@@ -113,16 +133,17 @@ def matrix_4x9(student_fn) -> str:
                 (expected.reshape(2, 2, 9).transpose(1, 0, 2).reshape(4, 9), _ROW_ORDER),
             ],
         )
+    count = case_count(kernels, hidden)
     return (
-        f"{len(kernels)} kernels: M @ x.ravel() == conv2d(x, w).ravel() for every 3x3 x. "
+        f"{count} kernels: M @ x.ravel() == conv2d(x, w).ravel() for every 3x3 x. "
         "Each row holds the same 4 weights, shifted: weight sharing."
     )
 
 
-@checker("7.2", "conv_matrix_naive")
+@checker("7.2", "conv_matrix_naive", forbid=_MATRIX)
 def conv_matrix_naive(student_fn) -> str:
     """Check ``student_fn(w, (H, W), stride, padding)``: M of shape (C_out*H'*W', C*H*W)."""
-    rng = np.random.default_rng(72)
+    random = rng(72)
     cases = [  # (C_out, C, kH, kW), (H, W), stride, padding
         ((1, 1, 2, 2), (3, 3), 1, 0),
         ((1, 1, 3, 3), (5, 5), 1, 0),
@@ -131,8 +152,13 @@ def conv_matrix_naive(student_fn) -> str:
         ((1, 1, 3, 3), (4, 4), 1, 1),
         ((2, 3, 3, 2), (5, 4), 2, 1),
     ]
-    for heading, (shape, size, stride, padding) in numbered_cases(cases):
-        w = rng.standard_normal(shape)
+    hidden = [
+        ((2, 2, 1, 1), (3, 4), 1, 0),  # 1x1 kernels
+        ((2, 1, 4, 3), (4, 3), 1, 0),  # a kernel as large as the input: one output pixel
+        ((1, 2, 3, 3), (7, 6), 3, 2),  # stride 3, padding 2
+    ]
+    for heading, (shape, size, stride, padding) in numbered_cases(cases, hidden=hidden):
+        w = random.standard_normal(shape)
         label = f"{heading} ({describe(w=w, input_size=size, stride=stride, padding=padding)})"
         expected = _reference_matrix(w, size, stride, padding)
         c_out, c = shape[:2]
@@ -177,17 +203,18 @@ def conv_matrix_naive(student_fn) -> str:
                 (rows_channel_last, _ROW_ORDER),
             ],
         )
-    return f"{len(cases)} cases (channels, stride, padding) match torch's conv2d column by column."
+    count = case_count(cases, hidden)
+    return f"{count} cases (channels, stride, padding) match torch's conv2d column by column."
 
 
-@checker("7.3", "conv_transpose_zeros")
+@checker("7.3", "conv_transpose_zeros", forbid=_TRANSPOSE)
 def conv_transpose_zeros(student_fn) -> str:
     """Check ``student_fn(z, w, stride)`` == ``M.T @ z`` == ``F.conv_transpose2d(z, w, stride)``.
 
     ``z: (C_out, H', W')``, ``w: (C_out, C_in, kH, kW)`` (conv2d's layout), result
     ``(C_in, (H'-1)*S + kH, (W'-1)*S + kW)``.
     """
-    rng = np.random.default_rng(73)
+    random = rng(73)
     cases = [  # (C_out, C_in, kH, kW), (H', W'), stride
         ((1, 1, 3, 3), (3, 3), 1),
         ((1, 1, 3, 3), (2, 3), 2),
@@ -195,9 +222,13 @@ def conv_transpose_zeros(student_fn) -> str:
         ((3, 2, 3, 3), (3, 3), 2),
         ((2, 2, 4, 4), (2, 2), 3),
     ]
-    for heading, (shape, size, stride) in numbered_cases(cases):
-        w = rng.standard_normal(shape)
-        z = rng.standard_normal((shape[0], *size))
+    hidden = [
+        ((2, 3, 1, 1), (3, 4), 2),  # 1x1 kernels: zero insertion alone
+        ((3, 1, 2, 3), (4, 1), 3),  # one column, odd kernel
+    ]
+    for heading, (shape, size, stride) in numbered_cases(cases, hidden=hidden):
+        w = random.standard_normal(shape)
+        z = random.standard_normal((shape[0], *size))
         label = f"{heading} ({describe(z=z, w=w, stride=stride)})"
         z_t, w_t = torch.from_numpy(z)[None], torch.from_numpy(w)
         expected = F.conv_transpose2d(z_t, w_t, stride=stride)[0].numpy()
@@ -253,16 +284,17 @@ def conv_transpose_zeros(student_fn) -> str:
         transposed, got.ravel(), atol=atol, rtol=rtol
     ):
         raise Mismatch("Transpose check: your result differs from M.T @ z.ravel().")
+    count = case_count(cases, hidden)
     return (
-        f"{len(cases)} cases match F.conv_transpose2d, and your result equals M.T @ z: "
+        f"{count} cases match F.conv_transpose2d, and your result equals M.T @ z: "
         "zero insertion + full convolution with the rotated kernel is the transposed matrix."
     )
 
 
-@checker("7.4", "im2col_naive")
+@checker("7.4", "im2col_naive", forbid=_IM2COL)
 def im2col_naive(student_fn) -> str:
     """Check ``student_fn(x, k, stride, padding)`` == ``F.unfold``: (N, C*k*k, L)."""
-    rng = np.random.default_rng(74)
+    random = rng(74)
     cases = [  # x shape, k, stride, padding
         ((1, 1, 4, 4), 3, 1, 0),
         ((2, 3, 5, 6), 2, 1, 0),
@@ -270,8 +302,13 @@ def im2col_naive(student_fn) -> str:
         ((2, 1, 5, 4), 3, 1, 1),
         ((1, 3, 6, 5), 3, 2, 1),
     ]
-    for heading, (shape, k, stride, padding) in numbered_cases(cases):
-        x = rng.standard_normal(shape)
+    hidden = [
+        ((3, 2, 5, 5), 5, 1, 0),  # a kernel as large as the input: one window
+        ((1, 1, 6, 9), 1, 2, 0),  # 1x1 windows, stride 2
+        ((2, 2, 5, 7), 3, 3, 2),  # stride 3, padding 2
+    ]
+    for heading, (shape, k, stride, padding) in numbered_cases(cases, hidden=hidden):
+        x = random.standard_normal(shape)
         label = f"{heading} ({describe(x=x, k=k, stride=stride, padding=padding)})"
         expected = F.unfold(torch.from_numpy(x), k, stride=stride, padding=padding).numpy()
         n, c, h, w = shape
@@ -318,6 +355,5 @@ def im2col_naive(student_fn) -> str:
                 (windows_by_column, "number the windows row by row: column l = i * W_out + j."),
             ],
         )
-    return (
-        f"{len(cases)} cases match torch.nn.functional.unfold (batches, channels, stride, padding)."
-    )
+    count = case_count(cases, hidden)
+    return f"{count} cases match torch.nn.functional.unfold (batches, channels, stride, padding)."

@@ -15,10 +15,12 @@ from .core import (
     Mismatch,
     answer,
     call,
+    case_count,
     checker,
     compare,
     describe,
     numbered_cases,
+    rng,
     to_numpy,
 )
 
@@ -76,12 +78,17 @@ def _norm_mistakes(x, gamma, beta, eps, right_axes, wrong_axes):
     return mistakes
 
 
-@checker("5.1", "batch_norm_train")
+_BATCH_NORM = ("torch.nn.functional.batch_norm", "torch.batch_norm")
+"""PyTorch's batch norm: it normalizes (and updates running statistics) for the student."""
+
+
+@checker("5.1", "batch_norm_train", forbid=("helpers.norm.batch_norm", *_BATCH_NORM))
 def batch_norm_train(student_fn) -> str:
     """Check ``student_fn(x, gamma, beta, eps)``: training-mode BN of x (N, C, H, W)."""
-    rng = np.random.default_rng(51)
+    random = rng(51)
     shapes = [(4, 3, 5, 5), (2, 5, 3, 4), (8, 2, 1, 1), (1, 4, 6, 3), (3, 6, 4, 7)]
     epsilons = [1e-5, 0.1, 1e-3, 1e-5, 0.5]
+    hidden = [((6, 1, 4, 4), 1e-4), ((2, 7, 3, 9), 0.05)]  # one channel; odd sizes
     wrong_axes = [
         (
             (0,),
@@ -105,12 +112,14 @@ def batch_norm_train(student_fn) -> str:
             "Each channel gets its own statistics: axis=(0, 2, 3).",
         ),
     ]
-    for heading, (shape, eps) in numbered_cases(zip(shapes, epsilons, strict=True)):
+    count = 0
+    for heading, (shape, eps) in numbered_cases(zip(shapes, epsilons, strict=True), hidden):
+        count += 1
         c = shape[1]
-        x = rng.uniform(-3, 3, (1, c, 1, 1)) + rng.uniform(0.5, 4, (1, c, 1, 1)) * (
-            rng.standard_normal(shape)
+        x = random.uniform(-3, 3, (1, c, 1, 1)) + random.uniform(0.5, 4, (1, c, 1, 1)) * (
+            random.standard_normal(shape)
         )
-        gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+        gamma, beta = random.standard_normal(c), random.standard_normal(c)
         label = f"{heading} ({describe(x=x, gamma=gamma, beta=beta, eps=eps)})"
         expected = F.batch_norm(
             _T(x), None, None, _T(gamma), _T(beta), training=True, eps=eps
@@ -126,7 +135,7 @@ def batch_norm_train(student_fn) -> str:
             ],
             known_mistakes=mistakes,
         )
-    return f"{len(shapes)} cases match torch.nn.functional.batch_norm(training=True)."
+    return f"{count} cases match torch.nn.functional.batch_norm(training=True)."
 
 
 def _as_step_result(got, case: str, c: int):
@@ -144,21 +153,27 @@ def _as_step_result(got, case: str, c: int):
     )
 
 
-@checker("5.2", "batch_norm_step")
+# helpers.norm.batch_norm is allowed here (the exercise suggests it); helpers.norm.BatchNorm
+# and PyTorch's batch norm would keep the running statistics for the student.
+@checker("5.2", "batch_norm_step", forbid=("helpers.norm.BatchNorm", *_BATCH_NORM))
 def batch_norm_step(student_fn) -> str:
     """Check ``student_fn(x, gamma, beta, running_mean, running_var, training, momentum, eps)
     -> (out, new_running_mean, new_running_var)`` over a few training steps and then eval."""
-    rng = np.random.default_rng(52)
+    random = rng(52)
     steps = 0
-    for momentum, eps, shape in [(0.1, 1e-5, (4, 3, 5, 5)), (0.3, 1e-2, (2, 2, 3, 4))]:
+    runs = [(0.1, 1e-5, (4, 3, 5, 5)), (0.3, 1e-2, (2, 2, 3, 4))]
+    hidden = [(0.5, 1e-3, (3, 5, 2, 3)), (0.05, 0.1, (1, 1, 4, 2))]  # odd sizes, N = C = 1
+    for heading, (momentum, eps, shape) in numbered_cases(runs, hidden=hidden):
         c = shape[1]
-        gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+        gamma, beta = random.standard_normal(c), random.standard_normal(c)
         running_mean, running_var = np.zeros(c), np.ones(c)
-        offset, scale = rng.uniform(-3, 3, (1, c, 1, 1)), rng.uniform(0.5, 4, (1, c, 1, 1))
+        offset, scale = random.uniform(-3, 3, (1, c, 1, 1)), random.uniform(0.5, 4, (1, c, 1, 1))
         for training in (True, True, True, False, False):
             steps += 1
-            x = offset + scale * rng.standard_normal(shape)
-            mode = "training" if training else "evaluation"
+            x = offset + scale * random.standard_normal(shape)
+            mode = ("hidden, " if heading.number > len(runs) else "") + (
+                "training" if training else "evaluation"
+            )
             label = (
                 f"Step {steps} ({mode} mode, momentum={momentum}, eps={eps}, "
                 f"{describe(x=x)}, C={c})"
@@ -251,11 +266,19 @@ def batch_norm_step(student_fn) -> str:
     )
 
 
-@checker("5.3", "fold_bn")
+@checker(
+    "5.3",
+    "fold_bn",
+    forbid=(
+        "helpers.norm.fold_batch_norm",
+        "torch.nn.utils.fusion.fuse_conv_bn_weights",
+        "torch.nn.utils.fuse_conv_bn_weights",
+    ),
+)
 def fold_bn(student_fn) -> str:
     """Check ``student_fn(w, b, gamma, beta, running_mean, running_var, eps) -> (w', b')``:
     ``conv2d(x, w', b') == bn_eval(conv2d(x, w, b))``; ``b`` may be None."""
-    rng = np.random.default_rng(53)
+    random = rng(53)
     configs = [
         (4, 4, 3, True, 1e-5),
         (2, 5, 1, True, 1e-3),
@@ -263,11 +286,14 @@ def fold_bn(student_fn) -> str:
         (6, 6, 5, True, 0.1),
         (1, 4, 2, False, 0.5),
     ]
-    for heading, (c_out, c_in, k, has_bias, eps) in numbered_cases(configs):
-        w = rng.standard_normal((c_out, c_in, k, k))
-        b = rng.standard_normal(c_out) if has_bias else None
-        gamma, beta = rng.standard_normal(c_out), rng.standard_normal(c_out)
-        mean, var = rng.standard_normal(c_out), rng.uniform(0.2, 3, c_out)
+    hidden = [(8, 1, 5, True, 1e-2), (5, 5, 3, False, 0.02)]
+    count = 0
+    for heading, (c_out, c_in, k, has_bias, eps) in numbered_cases(configs, hidden=hidden):
+        count += 1
+        w = random.standard_normal((c_out, c_in, k, k))
+        b = random.standard_normal(c_out) if has_bias else None
+        gamma, beta = random.standard_normal(c_out), random.standard_normal(c_out)
+        mean, var = random.standard_normal(c_out), random.uniform(0.2, 3, c_out)
         bias_text = f"b.shape=({c_out},)" if has_bias else "b=None (conv without bias)"
         label = f"{heading} ({describe(w=w)}, {bias_text}, eps={eps})"
         got = answer(student_fn, w, b, gamma, beta, mean, var, eps, case=label)
@@ -338,7 +364,7 @@ def fold_bn(student_fn) -> str:
             name="b_folded",
             known_mistakes=b_mistakes,
         )
-        x = rng.standard_normal((2, c_in, 7, 6))
+        x = random.standard_normal((2, c_in, 7, 6))
         conv = F.conv2d(_T(x), _T(w), None if b is None else _T(b))
         bn = F.batch_norm(conv, _T(mean), _T(var), _T(gamma), _T(beta), False, 0.0, eps)
         w_array = to_numpy(w_got, case=label, name="w_folded")
@@ -348,13 +374,17 @@ def fold_bn(student_fn) -> str:
         atol = 1e-5 * max(1.0, float(bn.abs().max()))
         if not torch.allclose(fused, bn, rtol=1e-5, atol=atol):
             raise Mismatch(f"{label}:\nconv2d(x, w_folded, b_folded) != bn(conv2d(x, w, b)).")
-    return f"{len(configs)} cases: conv2d(x, w', b') equals BatchNorm2d.eval()(conv2d(x, w, b))."
+    return f"{count} cases: conv2d(x, w', b') equals BatchNorm2d.eval()(conv2d(x, w, b))."
 
 
-@checker("5.4", "group_norm_forward")
+@checker(
+    "5.4",
+    "group_norm_forward",
+    forbid=("helpers.norm.group_norm", "torch.nn.functional.group_norm", "torch.group_norm"),
+)
 def group_norm_forward(student_fn) -> str:
     """Check ``student_fn(x, num_groups, gamma, beta, eps)`` against F.group_norm."""
-    rng = np.random.default_rng(54)
+    random = rng(54)
     cases = [
         ((2, 6, 4, 4), 3, 1e-5),
         ((3, 8, 3, 5), 2, 1e-3),
@@ -363,12 +393,13 @@ def group_norm_forward(student_fn) -> str:
         ((4, 12, 2, 3), 4, 1e-5),
         ((2, 6, 4), 2, 1e-5),
     ]
-    for heading, (shape, groups, eps) in numbered_cases(cases):
+    hidden = [((3, 9, 2, 5), 3, 1e-4), ((2, 10, 7), 10, 0.01)]  # odd sizes; one channel a group
+    for heading, (shape, groups, eps) in numbered_cases(cases, hidden=hidden):
         n, c = shape[0], shape[1]
-        x = rng.uniform(-3, 3, (1, c) + (1,) * (len(shape) - 2)) + rng.uniform(
+        x = random.uniform(-3, 3, (1, c) + (1,) * (len(shape) - 2)) + random.uniform(
             0.5, 4, (1, c) + (1,) * (len(shape) - 2)
-        ) * rng.standard_normal(shape)
-        gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+        ) * random.standard_normal(shape)
+        gamma, beta = random.standard_normal(c), random.standard_normal(c)
         label = (
             f"{heading} ({describe(x=x, num_groups=groups, eps=eps)}, "
             f"{c // groups} channels per group)"
@@ -436,21 +467,35 @@ def group_norm_forward(student_fn) -> str:
             ],
             known_mistakes=mistakes,
         )
-    return f"{len(cases)} cases match torch.nn.functional.group_norm."
+    return f"{case_count(cases, hidden)} cases match torch.nn.functional.group_norm."
 
 
-@checker("5.5", "ln_in_from_gn")
+# helpers.norm.group_norm is allowed here (the exercise suggests it); the layer norms and
+# instance norms of the course and of PyTorch are not.
+@checker(
+    "5.5",
+    "ln_in_from_gn",
+    forbid=(
+        "helpers.norm.layer_norm",
+        "helpers.norm.instance_norm",
+        "torch.nn.functional.layer_norm",
+        "torch.nn.functional.instance_norm",
+        "torch.layer_norm",
+        "torch.instance_norm",
+    ),
+)
 def ln_in_from_gn(layer_norm_fn, instance_norm_fn) -> str:
     """Check ``layer_norm_fn(x, gamma, beta)`` and ``instance_norm_fn(x, gamma, beta)``
     (eps = 1e-5) against F.layer_norm (+ per-channel affine) and F.instance_norm."""
-    rng = np.random.default_rng(55)
+    random = rng(55)
     shapes = [(2, 4, 3, 3), (3, 6, 2, 5), (1, 3, 4, 4), (4, 2, 5, 1)]
-    for heading, shape in numbered_cases(shapes):
+    hidden = [(5, 7, 3, 2), (2, 3, 6, 1)]
+    for heading, shape in numbered_cases(shapes, hidden=hidden):
         c = shape[1]
-        x = rng.uniform(-2, 2, (1, c, 1, 1)) + rng.uniform(0.5, 3, (1, c, 1, 1)) * (
-            rng.standard_normal(shape)
+        x = random.uniform(-2, 2, (1, c, 1, 1)) + random.uniform(0.5, 3, (1, c, 1, 1)) * (
+            random.standard_normal(shape)
         )
-        gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+        gamma, beta = random.standard_normal(c), random.standard_normal(c)
         g, b = _bcast(gamma, 4), _bcast(beta, 4)
         ln_ref = g * F.layer_norm(_T(x), shape[1:]).numpy() + b
         in_ref = F.instance_norm(_T(x), weight=_T(gamma), bias=_T(beta)).numpy()
@@ -485,7 +530,7 @@ def ln_in_from_gn(layer_norm_fn, instance_norm_fn) -> str:
                     ),
                 ],
             )
+    count = case_count(shapes, hidden)
     return (
-        f"{len(shapes)} cases each: group norm with 1 group is layer norm, with C groups "
-        "instance norm."
+        f"{count} cases each: group norm with 1 group is layer norm, with C groups instance norm."
     )

@@ -24,6 +24,7 @@ from .core import (
     answer,
     as_items,
     call,
+    case_count,
     checker,
     forgot_return,
     numbered_cases,
@@ -32,6 +33,7 @@ from .core import (
     whole_pair,
     whole_shape,
 )
+from .grading import COST_COUNTERS
 
 __all__ = [
     "CLAIMS",
@@ -56,6 +58,23 @@ def _torch_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
 
 def _conv(c_in, c_out, k, s=1, p=0, d=1, groups=1, bias=True) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, k, s, p, d, groups=groups, bias=bias)
+
+
+# ------------------------------------------------ forbidden in grading mode (helpers.check.grading)
+
+# 2.1 implements the formula: the course's functions and running a convolution on zeros (the
+# check's own reference) give the size without it.
+_SIZE = (
+    "helpers.shapes.conv_output_size",
+    "helpers.shapes.pool_output_size",
+    "torch.nn.functional.conv1d",
+    "torch.nn.functional.conv2d",
+)
+# 2.3 predicts the shapes "without running any layer" (shapes.conv_output_size is allowed).
+_RUN = ("torch.nn.Conv2d", "torch.nn.functional.conv2d", "helpers.conv.conv2d")
+# 2.4 and 2.5 use the formulas: building the layers and counting with the course's tools is
+# the check's own reference (shapes.conv_output_size is allowed).
+_COUNT = ("torch.nn.Conv2d", *COST_COUNTERS)
 
 
 # ------------------------------------------------------------------------ 2.1
@@ -96,7 +115,7 @@ _SIZE_MISTAKES = [
 ]
 
 
-@checker("2.1", "conv_output_size")
+@checker("2.1", "conv_output_size", forbid=_SIZE)
 def conv_output_size(student_fn) -> str:
     """Check ``student_fn(n, kernel_size, stride=1, padding=0, dilation=1) -> int``."""
     cases = [
@@ -115,7 +134,12 @@ def conv_output_size(student_fn) -> str:
         (1, 1, 1, 0, 1),
         (12, 5, 5, 0, 1),
     ]
-    for heading, args in numbered_cases(cases):
+    hidden = [
+        (11, 11),  # a kernel as large as the input: 1
+        (13, 4, 3, 1, 2),  # an even kernel, dilated and strided: 3
+        (15, 5, 4, 5, 3),  # padding larger than the kernel: 4
+    ]
+    for heading, args in numbered_cases(cases, hidden=hidden):
         n, k, s, p, d = (*args, 1, 0, 1)[:5] if len(args) == 2 else args
         names = ["n", "kernel_size", "stride", "padding", "dilation"]
         shown = ", ".join(f"{name}={v}" for name, v in zip(names, args, strict=False))
@@ -134,7 +158,9 @@ def conv_output_size(student_fn) -> str:
                 "\nHint: floor((n + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1."
             )
         raise Mismatch(message)
-    return f"{len(cases)} cases match the output sizes of torch.nn.functional.conv1d."
+    return (
+        f"{case_count(cases, hidden)} cases match the output sizes of torch.nn.functional.conv1d."
+    )
 
 
 # ------------------------------------------------------------------------ 2.2
@@ -167,12 +193,15 @@ def _impossible(got, label: str, k: int, d: int, span: int) -> None:
     )
 
 
-@checker("2.2", "same_padding")
+# No library function returns the padding that keeps the size (trying paddings with
+# shapes.conv_output_size is a right answer): nothing is forbidden.
+@checker("2.2", "same_padding", forbid=())
 def same_padding(student_fn) -> str:
     """Check ``student_fn(kernel_size, dilation) -> int | None`` (NNDL exercise 5-8)."""
     cases = [(3, 1), (5, 1), (3, 2), (5, 2), (3, 4), (7, 3), (1, 1), (1, 5), (2, 2), (2, 1)]
     cases += [(4, 1), (4, 3), (6, 2)]
-    for heading, (k, d) in numbered_cases(cases):
+    hidden = [(9, 1), (5, 3), (2, 3)]  # P = 4, P = 6, and None for an odd D(K-1) = 3
+    for heading, (k, d) in numbered_cases(cases, hidden=hidden):
         label = f"{heading}: same_padding(kernel_size={k}, dilation={d})"
         got = call(student_fn, k, d, case=label)
         span = d * (k - 1) + 1
@@ -204,8 +233,9 @@ def same_padding(student_fn) -> str:
         else:
             message += "\nHint: the output size is n + 2P - D(K-1); set it equal to n."
         raise Mismatch(message)
+    count = case_count(cases, hidden)
     return (
-        f"{len(cases)} cases: your padding keeps the size in torch.nn.functional.conv1d, and "
+        f"{count} cases: your padding keeps the size in torch.nn.functional.conv1d, and "
         "you return None exactly when D(K-1) is odd."
     )
 
@@ -241,6 +271,11 @@ _STACKS = [
     ((2, 17, 9), [_layer(4, 3, 2, 0, 2), _layer(8, 1), _layer(8, 2, 2, 1)]),
     ((8, 64, 48), [_layer(16, 3, 1, 2, 2), _layer(16, 3, 1, 4, 4), _layer(4, 1, 3)]),
 ]
+_HIDDEN_STACKS = [  # grading mode only
+    ((5, 9, 9), [_layer(7, 9), _layer(3, 1)]),  # a kernel as large as the input, then 1 x 1
+    ((3, 30, 17), [_layer(6, 4, 3, 2, 2), _layer(12, 2, 2), _layer(5, 3, 1, 1)]),
+    ((2, 50, 50), [_layer(4, 3, 1, 1), _layer(4, 5, 5), _layer(8, 3, 2, 3, 3)]),
+]
 
 
 def _shape_list(got) -> list | None:
@@ -250,10 +285,10 @@ def _shape_list(got) -> list | None:
     return as_items(got)
 
 
-@checker("2.3", "predict_shapes")
+@checker("2.3", "predict_shapes", forbid=_RUN)
 def predict_shapes(student_fn) -> str:
     """Check ``student_fn(input_shape, layers) -> [(C, H, W), ...]`` for stacks of Conv2d."""
-    for heading, (shape, layers) in numbered_cases(_STACKS):
+    for heading, (shape, layers) in numbered_cases(_STACKS, hidden=_HIDDEN_STACKS):
         label = f"{heading}: input_shape={shape}, {len(layers)} layers"
         got = answer(student_fn, shape, [dict(layer) for layer in layers], case=label)
         expected = _stack_shapes(shape, layers)
@@ -288,7 +323,7 @@ def predict_shapes(student_fn) -> str:
                     "previous layer's output."
                 )
             raise Mismatch(message)
-    return f"{len(_STACKS)} stacks match the shapes nn.Conv2d produces."
+    return f"{case_count(_STACKS, _HIDDEN_STACKS)} stacks match the shapes nn.Conv2d produces."
 
 
 # ------------------------------------------------------------------------ 2.4
@@ -304,13 +339,20 @@ _COST_CASES = [
     ((32, 112, 112), 32, 3, 1, 1, 1, 32, False),  # depthwise
     ((64, 20, 30), 128, 3, 2, 0, 2, 4, True),  # grouped, dilated, strided
 ]
+_HIDDEN_COSTS = [  # grading mode only
+    ((12, 15, 9), 6, 4, 3, 2, 2, 3, True),  # an even kernel, groups, fewer outputs than inputs
+    ((5, 7, 7), 3, 7, 1, 0, 1, 1, False),  # a kernel as large as the input: a 1 x 1 output
+    ((16, 9, 13), 16, 3, 2, 1, 1, 16, True),  # depthwise with biases, strided
+]
 
 
-@checker("2.4", "conv2d_cost")
+@checker("2.4", "conv2d_cost", forbid=_COUNT)
 def conv2d_cost(student_fn) -> str:
     """Check ``student_fn(in_shape, out_channels, kernel_size, stride, padding, dilation,
     groups, bias) -> (params, macs)`` against nn.Conv2d."""
-    for heading, args in numbered_cases(_COST_CASES):
+    count = 0
+    for heading, args in numbered_cases(_COST_CASES, hidden=_HIDDEN_COSTS):
+        count += 1
         shape, c_out, k, s, p, d, g, bias = args
         label = (
             f"{heading}: in_shape={shape}, out_channels={c_out}, "
@@ -357,7 +399,7 @@ def conv2d_cost(student_fn) -> str:
         elif got_macs == 2 * macs:
             hint = "that is the FLOP count (a multiply and an add); MACs are half of it."
         raise Mismatch(f"{label}:\nmacs: got {got_macs:,}, expected {macs:,}.\nHint: {hint}")
-    return f"{len(_COST_CASES)} layers match the parameters and MACs of nn.Conv2d."
+    return f"{count} layers match the parameters and MACs of nn.Conv2d."
 
 
 # ------------------------------------------------------------------------ 2.5
@@ -371,7 +413,7 @@ def _block(c_in, c_out, k, c_mid):
     )
 
 
-@checker("2.5", "bottleneck_costs")
+@checker("2.5", "bottleneck_costs", forbid=_COUNT)
 def bottleneck_costs(student_fn) -> str:
     """Check ``student_fn(h, w, c_in, c_out, k, c_mid=None) -> {"macs", "params",
     "activations"}`` (NNDL exercise 5-4) against PyTorch."""
@@ -383,7 +425,14 @@ def bottleneck_costs(student_fn) -> str:
         (14, 20, 64, 128, 3, 32),
         (7, 7, 512, 512, 1, 128),
     ]
-    for heading, (h, w, c_in, c_out, k, c_mid) in numbered_cases(cases):
+    hidden = [
+        (9, 13, 48, 24, 5, 12),  # non-square, a wider bottleneck ratio
+        (5, 3, 10, 20, 7, None),  # a kernel larger than the map (same padding keeps it)
+        (1, 1, 3, 5, 1, 2),  # two 1 x 1 layers on one pixel
+    ]
+    count = 0
+    for heading, (h, w, c_in, c_out, k, c_mid) in numbered_cases(cases, hidden=hidden):
+        count += 1
         label = f"{heading}: h={h}, w={w}, c_in={c_in}, c_out={c_out}, k={k}, c_mid={c_mid}"
         args = (h, w, c_in, c_out, k) if c_mid is None else (h, w, c_in, c_out, k, c_mid)
         got = answer(student_fn, *args, case=label)
@@ -441,7 +490,7 @@ def bottleneck_costs(student_fn) -> str:
                     "h * w * C_out * C_in * k * k."
                 )
             raise Mismatch(message)
-    return f"{len(cases)} blocks match the parameters, MACs and outputs of nn.Conv2d layers."
+    return f"{count} blocks match the parameters, MACs and outputs of nn.Conv2d layers."
 
 
 # ------------------------------------------------------------------------ 2.6
@@ -521,7 +570,10 @@ def _claim_answers() -> dict[str, int]:
     }
 
 
-@checker("2.6", "spot_the_mistakes")
+# The exercise asks to compute the values with nn.Conv2d, summary and conv2d: nothing is
+# forbidden. It has no hidden cases either: spot_the_mistakes() takes no arguments and the
+# claims are fixed, so grading mode checks the same nine values as the student's check.
+@checker("2.6", "spot_the_mistakes", forbid=())
 def spot_the_mistakes(student_fn) -> str:
     """Check ``student_fn() -> {claim: corrected value}`` for the claims in ``CLAIMS``."""
     got = call(student_fn, case="Calling spot_the_mistakes()")

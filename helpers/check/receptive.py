@@ -9,7 +9,16 @@ import torch
 from torch import nn
 
 from ..shapes import receptive_field
-from .core import Mismatch, call, checker, expect_module, numbered_cases, whole_pair
+from .core import (
+    Mismatch,
+    call,
+    case_count,
+    checker,
+    expect_module,
+    generator,
+    numbered_cases,
+    whole_pair,
+)
 
 __all__ = ["dense_field_network", "receptive_field_size"]
 
@@ -40,7 +49,15 @@ def _as_pair(got, label: str) -> tuple[int, int]:
     return whole_pair(got, case=label, names=("size", "stride"))
 
 
-@checker("3.1", "receptive_field_size")
+_FIELD_TOOLS = tuple(
+    f"helpers.{module}.{name}"
+    for module in ("shapes", "receptive_field")
+    for name in ("receptive_field", "receptive_field_table", "empirical_receptive_field")
+)
+"""The course's receptive-field tools: they measure the field of a network for the student."""
+
+
+@checker("3.1", "receptive_field_size", forbid=_FIELD_TOOLS)
 def receptive_field_size(student_fn) -> str:
     """Check ``student_fn(layers) -> (size, stride)`` for layers of (kernel, stride, dilation)."""
     cases = [
@@ -60,7 +77,15 @@ def receptive_field_size(student_fn) -> str:
         ),
         ("stride and dilation mixed", [(3, 2, 2), (5, 1, 3), (1, 2, 1), (3, 1, 2)]),
     ]
-    for heading, (title, layers) in numbered_cases(cases):
+    hidden = [
+        ("a 1x1 convolution with stride 3, then a 3x3", [(1, 3, 1), (3, 1, 1)]),
+        (
+            "VGG-16's features (13 3x3 convolutions, 5 2x2 poolings)",
+            ([(3, 1, 1)] * 2 + [(2, 2, 1)]) * 2 + ([(3, 1, 1)] * 3 + [(2, 2, 1)]) * 3,
+        ),
+        ("even and dilated kernels with strides", [(5, 3, 2), (2, 2, 3), (4, 1, 5), (7, 1, 1)]),
+    ]
+    for heading, (title, layers) in numbered_cases(cases, hidden=hidden):
         label = f"{heading} ({title}: layers={layers})"
         expected = _reference(layers)
         got = _as_pair(call(student_fn, [tuple(layer) for layer in layers], case=label), label)
@@ -92,10 +117,8 @@ def receptive_field_size(student_fn) -> str:
         elif got[0] == _closed_form([(k * d, s, 1) for k, s, d in layers])[0]:
             hint = "a kernel of size k with dilation d spans d*(k-1)+1 pixels, not d*k."
         raise Mismatch(f"{label}:\ngot (size, stride) = {got}, expected {expected}.\nHint: {hint}")
-    return (
-        f"{len(cases)} stacks match the receptive fields computed by "
-        "helpers.shapes.receptive_field."
-    )
+    count = case_count(cases, hidden)
+    return f"{count} stacks match the receptive fields computed by helpers.shapes.receptive_field."
 
 
 _ACTIVATION_NAMES = (
@@ -115,9 +138,9 @@ def _elementwise(module: nn.Module) -> bool:
     shuffle of the values (an activation does; a pooling or a normalisation does not)."""
     if any(True for _ in module.parameters()):
         return False
-    generator = torch.Generator().manual_seed(32)
-    x = torch.randn(2, 4, 5, 5, generator=generator)
-    order = torch.randperm(x.numel(), generator=generator)
+    random = generator(32)
+    x = torch.randn(2, 4, 5, 5, generator=random)
+    order = torch.randperm(x.numel(), generator=random)
     try:
         with torch.no_grad():
             shuffled_first = module(x.flatten()[order].reshape(x.shape))
@@ -176,11 +199,11 @@ def _field_support(model: nn.Module, channels: int, size: int, label: str) -> np
     gradient to different pixels in different channels and inputs, which widens the field.
     """
     linear = _linear_copy(model)
-    generator = torch.Generator().manual_seed(33)
+    random = generator(33)
     centre = size // 2
     support = np.zeros((size, size), dtype=bool)
     for _ in range(3):
-        x = 0.5 + torch.rand(1, channels, size, size, generator=generator, dtype=torch.float64)
+        x = 0.5 + torch.rand(1, channels, size, size, generator=random, dtype=torch.float64)
         x.requires_grad_(True)
         try:
             out = linear(x)
@@ -217,16 +240,20 @@ def _describe(convs) -> str:
     return ", ".join(parts) if parts else "no convolutions"
 
 
-@checker("3.2", "dense_field_network")
+# No library function designs the network: nothing to forbid.
+@checker("3.2", "dense_field_network", forbid=())
 def dense_field_network(student_fn) -> str:
     """Check ``student_fn(target, channels) -> nn.Module``.
 
     The network must keep the image size, reach a *dense* receptive field (every pixel
     counts) of at least ``target`` pixels, and use the fewest weights possible.
     """
-    channels = 4
-    targets = [3, 7, 9, 20, 27, 50]
-    for heading, target in numbered_cases(targets):
+    targets = [(target, 4) for target in (3, 7, 9, 20, 27, 50)]
+    # the smallest target, one just past 3**3 (a fourth layer), other channel counts
+    hidden = [(2, 3), (28, 2), (81, 1)]
+    count = 0
+    for heading, (target, channels) in numbered_cases(targets, hidden=hidden):
+        count += 1
         label = f"{heading} (target={target}, channels={channels})"
         model = call(student_fn, target, channels, case=label)
         expect_module(model, case=label, advice="Return nn.Sequential(*layers).")
@@ -319,7 +346,7 @@ def dense_field_network(student_fn) -> str:
                 "activations without parameters, so that only the weights count."
             )
     return (
-        f"{len(targets)} targets: dense fields with the fewest weights (e.g. target 50: "
+        f"{count} targets: dense fields with the fewest weights (e.g. target 50: "
         f"{fewest_layers(50)} layers of 3x3 with dilations 1, 3, 9, 27)."
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .core import Mismatch, answer, checker, numbered_cases, whole_shape
+from .core import Mismatch, answer, case_count, checker, numbered_cases, whole_shape
 
 __all__ = ["stack_shapes"]
 
@@ -21,6 +21,14 @@ _CASES = [
     ((8, 10, 12), [(4, 7)]),
     ((2, 9, 9), [(5, 3), (5, 3), (7, 3), (3, 3)]),
 ]
+_HIDDEN = [  # grading mode only (helpers.check.grading)
+    ((4, 7, 12), [(6, 7), (2, 1)]),  # a kernel as tall as the image: H' = 1
+    ((1, 6, 5), [(2, 2), (3, 2), (1, 2), (4, 2)]),  # even kernels, down to 2 x 1
+    ((16, 13, 11), [(1, 5), (9, 3)]),  # one filter, then more
+]
+
+# Building the layers (nn.Conv2d) and reading their shapes is the check's own reference.
+_LAYERS = ("torch.nn.Conv2d",)
 
 
 def _reference(input_shape, filters) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -72,10 +80,10 @@ def _hint(got_weight, got_out, weight, out, c_prev, image_channels, layer) -> st
     return "a valid convolution with a k x k kernel and stride 1 gives H - k + 1 by W - k + 1."
 
 
-@checker("1.6", "stack_shapes")
+@checker("1.6", "stack_shapes", forbid=_LAYERS)
 def stack_shapes(student_fn) -> str:
     """Check ``student_fn(input_shape, filters) -> [(weight_shape, output_shape), ...]``."""
-    for heading, (shape, filters) in numbered_cases(_CASES):
+    for heading, (shape, filters) in numbered_cases(_CASES, hidden=_HIDDEN):
         label = f"{heading}: input_shape={shape}, filters={filters}"
         got = answer(student_fn, shape, [tuple(f) for f in filters], case=label)
         expected = _reference(shape, filters)
@@ -106,4 +114,4 @@ def stack_shapes(student_fn) -> str:
                     f"expected weights {weight} and output {out}.\nHint: {hint}"
                 )
             c_prev = out[0]
-    return f"{len(_CASES)} stacks match the weight and output shapes of nn.Conv2d."
+    return f"{case_count(_CASES, _HIDDEN)} stacks match the weight and output shapes of nn.Conv2d."

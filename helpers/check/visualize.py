@@ -6,19 +6,30 @@ import torch
 from torch import nn
 
 from .. import visualize as ref
-from .core import Mismatch, call, checker, compare, describe, numbered_cases
+from .core import (
+    Mismatch,
+    call,
+    case_count,
+    checker,
+    compare,
+    describe,
+    generator,
+    numbered_cases,
+    seed,
+)
 
 __all__ = ["gradient_ascent", "gram_matrix", "saliency_map", "style_loss"]
 
 
-def _randn(*shape: int, seed: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=torch.float64)
+def _randn(*shape: int, number: int) -> torch.Tensor:
+    """Standard normal float64 values from the checker's seed ``number``."""
+    return torch.randn(*shape, generator=generator(number), dtype=torch.float64)
 
 
-def _tiny_cnn(in_channels: int, seed: int) -> nn.Module:
-    """A fixed float64 CNN ``(N, in_channels, 8, 8) -> (N, 3)`` for the checks."""
-    torch.manual_seed(seed)
+def _tiny_cnn(in_channels: int, number: int) -> nn.Module:
+    """A fixed float64 CNN ``(N, in_channels, 8, 8) -> (N, 3)`` for the checks (its weights
+    come from the checker's seed ``number``)."""
+    torch.manual_seed(seed(number))
     model = nn.Sequential(
         nn.Conv2d(in_channels, 4, kernel_size=3, padding=1),
         nn.ReLU(),
@@ -42,13 +53,14 @@ def _torch_args(*args):
     return tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args)
 
 
-@checker("10.3", "gram_matrix")
+@checker("10.3", "gram_matrix", forbid=("helpers.visualize.gram_matrix",))
 def gram_matrix(student_fn) -> str:
     """Check ``student_fn(features)``: ``(C, H, W) -> (C, C)``, ``G = F Fᵀ``, F = (C, H·W)."""
     # case 1 has C > 1, so that dividing by H·W and by C·H·W give different results
     shapes = [(3, 4, 5), (1, 2, 2), (5, 3, 3), (8, 6, 2), (2, 7, 7)]
-    for heading, shape in numbered_cases(shapes):
-        features = _randn(*shape, seed=100 + heading.number)
+    hidden = [(4, 1, 1), (6, 9, 1)]  # one position; a single column
+    for heading, shape in numbered_cases(shapes, hidden=hidden):
+        features = _randn(*shape, number=100 + heading.number)
         label = f"{heading} ({describe(features=features.numpy())})"
         c, h, w = shape
         flat = features.reshape(c, h * w)
@@ -77,17 +89,18 @@ def gram_matrix(student_fn) -> str:
                 ),
             ],
         )
-    return f"{len(shapes)} cases match F Fᵀ with F = features.reshape(C, H·W)."
+    return f"{case_count(shapes, hidden)} cases match F Fᵀ with F = features.reshape(C, H·W)."
 
 
-@checker("10.4", "style_loss")
+@checker("10.4", "style_loss", forbid=("helpers.visualize.style_loss",))
 def style_loss(student_fn) -> str:
     """Check ``student_fn(features, target_gram)``: ``1/(4 N² M²) Σ (G − A)²``."""
     shapes = [(1, 2, 3), (3, 4, 5), (4, 3, 6), (6, 5, 5), (2, 1, 8)]
-    for heading, shape in numbered_cases(shapes):
+    hidden = [(5, 1, 1), (3, 7, 2)]  # one position; a tall map
+    for heading, shape in numbered_cases(shapes, hidden=hidden):
         c, h, w = shape
-        features = _randn(*shape, seed=200 + heading.number)
-        style = _randn(c, h + 2, w + 1, seed=300 + heading.number)
+        features = _randn(*shape, number=200 + heading.number)
+        style = _randn(c, h + 2, w + 1, number=300 + heading.number)
         target = ref.gram_matrix(style)
         label = f"{heading} ({describe(features=features.numpy())})"
         got = call(student_fn, *_torch_args(features, target), case=label)
@@ -114,15 +127,16 @@ def style_loss(student_fn) -> str:
                 ),
             ],
         )
-    return f"{len(shapes)} cases match 1 / (4 N² M²) · Σ (G − A)²."
+    return f"{case_count(shapes, hidden)} cases match 1 / (4 N² M²) · Σ (G − A)²."
 
 
-@checker("10.1", "gradient_ascent")
+@checker("10.1", "gradient_ascent", forbid=("helpers.visualize.gradient_ascent",))
 def gradient_ascent(student_fn) -> str:
     """Check ``student_fn(objective, x0, steps, lr, l2, tv)`` on a tiny fixed CNN."""
-    model = _tiny_cnn(in_channels=1, seed=10)
+    model = _tiny_cnn(in_channels=1, number=10)
     filter_k = lambda x: model[:2](x)[:, 2].sum()  # noqa: E731 (total activation of filter 2)
     logit_1 = lambda x: model(x)[0, 1]  # noqa: E731 (class score)
+    logit_0 = lambda x: model(x)[0, 0]  # noqa: E731
     cases = [
         ("total activation of conv filter 2", filter_k, 1, 0.1, 0.0, 0.0),
         ("total activation of conv filter 2", filter_k, 5, 0.05, 0.0, 0.0),
@@ -131,8 +145,12 @@ def gradient_ascent(student_fn) -> str:
         ("class score 1, with tv=0.3", logit_1, 3, 0.1, 0.0, 0.3),
         ("class score 1, zero steps", logit_1, 0, 0.1, 0.2, 0.2),
     ]
-    for heading, (what, objective, steps, lr, l2, tv) in numbered_cases(cases):
-        x0 = _randn(1, 1, 8, 8, seed=400 + heading.number) * 0.1
+    hidden = [
+        ("class score 0, with l2=0.2 and tv=0.1", logit_0, 7, 0.02, 0.2, 0.1),
+        ("total activation of conv filter 2, with tv=0.5", filter_k, 2, 0.3, 0.0, 0.5),
+    ]
+    for heading, (what, objective, steps, lr, l2, tv) in numbered_cases(cases, hidden=hidden):
+        x0 = _randn(1, 1, 8, 8, number=400 + heading.number) * 0.1
         label = (
             f"{heading} ({what}; "
             f"{describe(steps=steps, lr=lr, l2=l2, tv=tv)}, x0.shape=(1, 1, 8, 8))"
@@ -169,7 +187,8 @@ def gradient_ascent(student_fn) -> str:
                 )
             )
         compare(got, expected.numpy(), case=label, atol=1e-8, rtol=1e-6, known_mistakes=mistakes)
-    return f"{len(cases)} cases match the reference (filter, class score, L2 and TV penalties)."
+    count = case_count(cases, hidden)
+    return f"{count} cases match the reference (filter, class score, L2 and TV penalties)."
 
 
 def _plain_ascent(objective, x0, steps, lr, l2, tv) -> torch.Tensor:
@@ -183,13 +202,14 @@ def _plain_ascent(objective, x0, steps, lr, l2, tv) -> torch.Tensor:
     return x
 
 
-@checker("10.2", "saliency_map")
+@checker("10.2", "saliency_map", forbid=("helpers.visualize.saliency_map",))
 def saliency_map(student_fn) -> str:
     """Check ``student_fn(model, x, target)``: ``(N, C, H, W) -> (N, H, W)``."""
     cases = [(1, 1, 0), (1, 3, 2), (2, 3, 1), (3, 2, 0)]
-    for heading, (n, c, target) in numbered_cases(cases):
-        model = _tiny_cnn(in_channels=c, seed=20 + heading.number)
-        x = _randn(n, c, 8, 8, seed=500 + heading.number)
+    hidden = [(2, 2, 2), (5, 1, 1)]
+    for heading, (n, c, target) in numbered_cases(cases, hidden=hidden):
+        model = _tiny_cnn(in_channels=c, number=20 + heading.number)
+        x = _randn(n, c, 8, 8, number=500 + heading.number)
         label = f"{heading} ({describe(x=x.numpy(), target=target)})"
         got = call(student_fn, model, *_torch_args(x), target, case=label)
         xg = x.clone().requires_grad_(True)
@@ -217,4 +237,6 @@ def saliency_map(student_fn) -> str:
                 ),
             ],
         )
-    return f"{len(cases)} cases (1 to 3 channels, batches) match max_c |∂ score / ∂ x|."
+    return (
+        f"{case_count(cases, hidden)} cases (1 to 3 channels, batches) match max_c |∂ score / ∂ x|."
+    )

@@ -7,13 +7,21 @@ from .core import Mismatch, call, checker, numbered_cases, whole_number
 __all__ = ["conv_parameters"]
 
 
-@checker("0.1", "conv_parameters")
+# The exercise is the formula: building the layer and counting its parameters is the check's
+# own way (and the course's count_params), not an answer.
+_LAYER = ("torch.nn.Conv2d", "helpers.costs.count_params")
+
+
+@checker("0.1", "conv_parameters", forbid=_LAYER)
 def conv_parameters(student_fn) -> str:
     """Check ``student_fn(c_in, c_out, k) -> int``: weights + biases of a k×k conv layer."""
     import torch.nn as nn
 
     cases = [(3, 10, 5), (1, 6, 5), (64, 128, 3), (256, 64, 1), (3, 96, 11)]
-    for heading, (c_in, c_out, k) in numbered_cases(cases):
+    hidden = [(5, 7, 2), (17, 1, 4), (1, 1, 1)]  # an even kernel, one filter, the smallest layer
+    count = 0
+    for heading, (c_in, c_out, k) in numbered_cases(cases, hidden=hidden):
+        count += 1
         label = f"{heading} (c_in={c_in}, c_out={c_out}, k={k})"
         got = whole_number(call(student_fn, c_in, c_out, k, case=label), case=label)
         expected = sum(p.numel() for p in nn.Conv2d(c_in, c_out, k).parameters())
@@ -27,4 +35,4 @@ def conv_parameters(student_fn) -> str:
         elif got == c_in * (c_out * k * k + 1) or got == c_in * c_out * k * k + c_in:
             hint = "there is one bias per *output* channel (filter), not per input channel."
         raise Mismatch(f"{label}:\ngot {got}, expected {expected}.\nHint: {hint}")
-    return f"{len(cases)} layers match the parameter count of torch.nn.Conv2d."
+    return f"{count} layers match the parameter count of torch.nn.Conv2d."
