@@ -38,7 +38,7 @@ from .core import (
     whole_number,
     whole_pair,
 )
-from .grading import COST_COUNTERS, is_hidden
+from .grading import COST_COUNTERS
 
 __all__ = [
     "basic_block",
@@ -71,16 +71,11 @@ _BOTTLENECK_CLASSES = (
 # ------------------------------------------------------------------ shared machinery
 
 
-def _build(cls, args: tuple, label: str, *, example: str, reference: type) -> nn.Module:
+def _build(cls, args: tuple, label: str, *, example: str) -> nn.Module:
     """``cls(*args)``, which must be an ``nn.Module``; ``example``: how to pass the class.
 
-    In grading mode, a subclass of ``reference`` (the course's class) is not an answer.
+    (In grading mode the guard of ``call`` refuses a subclass of the course's own class.)
     """
-    if is_hidden() and isinstance(cls, type) and issubclass(cls, reference):
-        raise Mismatch(
-            f"{label}:\nhelpers.models.{reference.__name__} is not allowed in this exercise: "
-            "write the class yourself instead of subclassing the course's."
-        )
     if isinstance(cls, nn.Module):
         name = type(cls).__name__
         raise Mismatch(
@@ -293,9 +288,7 @@ def inception_module(student_cls) -> str:
             f"{heading} (in_channels={c_in}, c1={c1}, "
             f"c3_reduce={c3r}, c3={c3}, c5_reduce={c5r}, c5={c5}, pool_proj={pp})"
         )
-        module = _build(
-            student_cls, args, label, example="check.inception_module", reference=InceptionModule
-        )
+        module = _build(student_cls, args, label, example="check.inception_module")
         x = torch.randn(2, c_in, h, w, generator=random)
         _run(module, x, label, _inception_error_hint)  # materialises lazy layers
         _reset(module, seed=910 + heading.number)
@@ -535,9 +528,7 @@ def _check_block(student_cls, spec: _Block) -> str:
         label = (
             f"{heading} ({spec.name}(in_channels={c_in}, {spec.second}={width}, stride={stride}))"
         )
-        block = _build(
-            student_cls, (c_in, width, stride), label, example=spec.example, reference=reference_cls
-        )
+        block = _build(student_cls, (c_in, width, stride), label, example=spec.example)
         x = torch.randn(3, c_in, h, w, generator=random)
         _run(block, x, label, _block_error_hint)  # materialises lazy layers
         _reset(block, seed=930 + heading.number)
