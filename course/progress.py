@@ -333,13 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     except SelectionError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
-    if not paths:
+    if paths:
+        print(table([row for path in paths for row in report(path, args.timeout)]))
+    else:
         print(f"{PROG}: no notebooks to report on in {_shown(NOTEBOOKS)}/")
-        return 0
-    rows = []
-    for path in paths:
-        rows += report(path, args.timeout)
-    print(table(rows))
     return 0
 
 

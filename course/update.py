@@ -637,42 +637,40 @@ def serialize(nb) -> bytes:
 
 def plan(state: State) -> list[Plan]:
     """What each notebook with uncommitted changes becomes; computed before anything changes."""
-    plans = []
-    for path, saved in sorted(state.saved.items()):
-        report = Report(Path(path).stem)
-        old_bytes = _git_bytes(state.root, "show", f"{state.head}:{path}")
-        new_bytes = _git_bytes(state.root, "show", f"{state.target}:{path}")
-        if saved is None:
-            report.note = "you had deleted it; it is back, as the new edition"
-            plans.append(Plan(path, None, report))
-            continue
-        if new_bytes is None:
-            report.note = "no longer part of the course"
-            report.attention.append(
-                f"{path} stays here as it was, but git no longer tracks it (the course removed "
-                "or renamed it)"
-            )
-            plans.append(Plan(path, saved, report))
-            continue
-        if new_bytes == old_bytes:
-            report.note = "unchanged by the update, your notebook stays as it was"
-            plans.append(Plan(path, saved, report))
-            continue
-        try:
-            student = nbformat.reads(saved.decode("utf-8"), as_version=4)
-        except Exception as error:  # noqa: BLE001 (a broken file must not stop the others)
-            report.note = "the new edition is in place"
-            report.attention.append(
-                f"your {path} could not be read ({type(error).__name__}): nothing could be "
-                "carried; it is in the backup"
-            )
-            plans.append(Plan(path, None, report))
-            continue
-        old = nbformat.reads(old_bytes.decode("utf-8"), as_version=4)
-        new = nbformat.reads(new_bytes.decode("utf-8"), as_version=4)
-        merged, report = carry(old, new, student, report.name)
-        plans.append(Plan(path, serialize(merged), report))
-    return plans
+    return [plan_one(state, path, saved) for path, saved in sorted(state.saved.items())]
+
+
+def plan_one(state: State, path: str, saved: bytes | None) -> Plan:
+    """What one set-aside notebook becomes (``saved``: the student's bytes, None if deleted)."""
+    report = Report(Path(path).stem)
+    old_bytes = _git_bytes(state.root, "show", f"{state.head}:{path}")
+    new_bytes = _git_bytes(state.root, "show", f"{state.target}:{path}")
+    if saved is None:
+        report.note = "you had deleted it; it is back, as the new edition"
+        return Plan(path, None, report)
+    if new_bytes is None:
+        report.note = "no longer part of the course"
+        report.attention.append(
+            f"{path} stays here as it was, but git no longer tracks it (the course removed "
+            "or renamed it)"
+        )
+        return Plan(path, saved, report)
+    if new_bytes == old_bytes:
+        report.note = "unchanged by the update, your notebook stays as it was"
+        return Plan(path, saved, report)
+    try:
+        student = nbformat.reads(saved.decode("utf-8"), as_version=4)
+    except Exception as error:  # noqa: BLE001 (a broken file must not stop the others)
+        report.note = "the new edition is in place"
+        report.attention.append(
+            f"your {path} could not be read ({type(error).__name__}): nothing could be "
+            "carried; it is in the backup"
+        )
+        return Plan(path, None, report)
+    old = nbformat.reads(old_bytes.decode("utf-8"), as_version=4)
+    new = nbformat.reads(new_bytes.decode("utf-8"), as_version=4)
+    merged, report = carry(old, new, student, report.name)
+    return Plan(path, serialize(merged), report)
 
 
 def _index_file(state: State) -> Path:

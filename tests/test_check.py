@@ -12,7 +12,9 @@ from checker_contract import contract_tests, grading_tests, transposed
 from numpy.lib.stride_tricks import sliding_window_view
 
 from helpers import check
-from helpers.check.core import Mismatch, NotAttempted, run_module, whole_number, whole_pair
+from helpers.check.answers import whole_number, whole_pair
+from helpers.check.core import Mismatch, NotAttempted
+from helpers.check.modules import run_module
 
 
 def conv2d(x, w, b=None, padding=0):
@@ -151,7 +153,8 @@ def test_student_input_mutation_does_not_leak_between_cases():
 
 
 def test_compare_non_square_wrong_values_gives_a_verdict():
-    from helpers.check.core import Mismatch, compare
+    from helpers.check.arrays import compare
+    from helpers.check.core import Mismatch
 
     expected = np.arange(6.0).reshape(2, 3)
     with pytest.raises(Mismatch, match="values are wrong"):

@@ -31,7 +31,8 @@ from checker_contract import PASSES, Together, arguments, name, references
 from torch import nn
 
 from helpers import check
-from helpers.check.core import Mismatch, compare
+from helpers.check.arrays import compare
+from helpers.check.core import Mismatch
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

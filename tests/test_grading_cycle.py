@@ -41,21 +41,8 @@ def _region_replaced(source: str, body: str) -> str:
     return "\n".join(lines[:begin] + new + lines[end + 1 :])
 
 
-class Mistakes:
-    """For one notebook: a wrong answer, an answer that hangs, a tampered test cell."""
-
-    def __init__(self, wrong, words, hang, tamper):
-        self.wrong = wrong  # (exercise cell id, function body, words of its verdict)
-        self.words = words
-        self.hang = hang  # exercise cell id
-        self.tamper = tamper  # (exercise cell id, its check cell id, a wrong body)
-
-
-DETAILED = {
-    "01_convolution": Mistakes(
-        wrong=(
-            "ex-1-2",
-            """
+# Typical wrong answers (a function body each), written as a student would
+CONV2D_FLIPPED = """
 (h, wd), (kh, kw) = x.shape, w.shape
 flipped = w[::-1, ::-1]  # a true convolution: the kernel flipped
 y = np.zeros((h - kh + 1, wd - kw + 1))
@@ -63,36 +50,17 @@ for i in range(h - kh + 1):
     for j in range(wd - kw + 1):
         y[i, j] = np.sum(x[i : i + kh, j : j + kw] * flipped)
 return y
-""",
-        ),
-        words=["not right yet", "flipped"],
-        hang="ex-1-3",
-        tamper=("ex-1-5", "check-1-5", "return np.zeros((1, 1))"),
-    ),
-    "04_pooling": Mistakes(
-        wrong=(
-            "ex-4-1",
-            """
-n, c, h, w = x.shape
-h_out = (h - kernel_size) // stride + 1
-w_out = (w - kernel_size) // stride + 1
-out = np.empty((n, c, h_out, w_out))
-for i in range(h_out):
-    for j in range(w_out):
-        top, left = i * stride, j * stride
-        window = x[:, :, top : top + kernel_size, left : left + kernel_size]
-        out[:, :, i, j] = window.mean(axis=(2, 3))  # average pooling, not max
-return out
-""",
-        ),
-        words=["not right yet", "average"],
-        hang="ex-4-2",
-        tamper=("ex-4-3", "check-4-3", "return 0.5"),
-    ),
-    "11_beyond_images": Mistakes(
-        wrong=(
-            "ex-11-3",
-            """
+"""
+
+MAX_POOL_AVERAGES = """
+from numpy.lib.stride_tricks import sliding_window_view
+
+k = kernel_size
+windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+return windows.mean(axis=(-2, -1))  # average pooling, not max
+"""
+
+CONV3D_COST_NO_BIAS = """
 c_in, *sizes = in_shape
 k, s, p = ((v,) * 3 if isinstance(v, int) else tuple(v) for v in (kernel_size, stride, padding))
 out = [conv_output_size(n, kk, ss, pp) for n, kk, ss, pp in zip(sizes, k, s, p, strict=True)]
@@ -100,13 +68,23 @@ per_output = c_in * k[0] * k[1] * k[2]
 params = out_channels * per_output  # the biases forgotten
 macs = out_channels * out[0] * out[1] * out[2] * per_output
 return params, macs
-""",
-        ),
-        words=["not right yet"],
-        hang="ex-11-2",
-        tamper=("ex-11-1", "check-11-1", "return [], 0"),
-    ),
+"""
+
+# For three notebooks: a typical wrong answer (exercise cell, body, a word of its verdict), an
+# answer that never returns (exercise cell), and a wrong answer whose test cell was edited to
+# hide it (exercise cell, its test cell, the wrong body)
+WRONG = {
+    "01_convolution": ("ex-1-2", CONV2D_FLIPPED, "flipped"),
+    "04_pooling": ("ex-4-1", MAX_POOL_AVERAGES, "average"),
+    "11_beyond_images": ("ex-11-3", CONV3D_COST_NO_BIAS, "not right yet"),
 }
+HANGS = {"01_convolution": "ex-1-3", "04_pooling": "ex-4-2", "11_beyond_images": "ex-11-2"}
+TAMPERED = {
+    "01_convolution": ("ex-1-5", "check-1-5", "return np.zeros((1, 1))"),
+    "04_pooling": ("ex-4-3", "check-4-3", "return 0.5"),
+    "11_beyond_images": ("ex-11-1", "check-11-1", "return [], 0"),
+}
+DETAILED = sorted(WRONG)
 
 
 def _read(path: Path) -> dict:
@@ -141,12 +119,11 @@ def graded(tmp_path_factory):
         grading.submit(course, "untouched", stem, release)
         extra = []
         if stem in DETAILED:
-            mistakes = DETAILED[stem]
-            cell_id, body = mistakes.wrong
+            cell_id, body, _ = WRONG[stem]
             grading.submit(course, "wrong", stem, _replace_answer(solved, cell_id, body))
-            hangs = _replace_answer(solved, mistakes.hang, "while True:\n    pass")
+            hangs = _replace_answer(solved, HANGS[stem], "while True:\n    pass")
             grading.submit(course, "hangs", stem, hangs)
-            exercise, check_id, wrong_body = mistakes.tamper
+            exercise, check_id, wrong_body = TAMPERED[stem]
             tampered = _replace_answer(solved, exercise, wrong_body)
             _cells(tampered)[check_id]["source"] = "print('all tests pass')"
             grading.submit(course, "tamperer", stem, tampered)
@@ -207,27 +184,25 @@ def test_the_untouched_release_earns_nothing(graded, stem):
     assert not any(by_hand for _, _, by_hand in grades.values())  # blank answers: zero at once
 
 
-@pytest.mark.parametrize("stem", sorted(DETAILED))
+@pytest.mark.parametrize("stem", DETAILED)
 def test_a_wrong_answer_loses_exactly_its_points_and_says_why(graded, stem):
     course, _, sources, _ = graded
-    mistakes = DETAILED[stem]
-    check_id = _check_of(sources[stem], mistakes.wrong[0])
+    exercise_id, _, word = WRONG[stem]
+    check_id = _check_of(sources[stem], exercise_id)
     grades = _grades(course, stem, "wrong")
     for grade_id, points in _autograded(sources[stem]).items():
         expected = 0 if grade_id == check_id else points
         assert grades[grade_id][0] == expected, (grade_id, grades[grade_id])
     feedback = _feedback(course, "wrong", stem)
-    exercise_cell = _cells(sources[stem])[mistakes.wrong[0]]
-    exercise = EXERCISE.search("".join(exercise_cell["source"]))
+    exercise = EXERCISE.search("".join(_cells(sources[stem])[exercise_id]["source"]))
     assert f"❌ Exercise {exercise[1]}.{exercise[2]} (" in feedback
-    for word in mistakes.words:
-        assert word in feedback
+    assert "not right yet" in feedback and word in feedback
 
 
-@pytest.mark.parametrize("stem", sorted(DETAILED))
+@pytest.mark.parametrize("stem", DETAILED)
 def test_an_answer_that_never_returns_is_stopped_and_the_rest_graded(graded, stem):
     course, _, sources, _ = graded
-    check_id = _check_of(sources[stem], DETAILED[stem].hang)
+    check_id = _check_of(sources[stem], HANGS[stem])
     grades = _grades(course, stem, "hangs")
     for grade_id, points in _autograded(sources[stem]).items():
         expected = 0 if grade_id == check_id else points
@@ -237,10 +212,10 @@ def test_an_answer_that_never_returns_is_stopped_and_the_rest_graded(graded, ste
     )
 
 
-@pytest.mark.parametrize("stem", sorted(DETAILED))
+@pytest.mark.parametrize("stem", DETAILED)
 def test_an_edited_test_cell_is_flagged_and_graded_as_released(graded, stem):
     course, _, sources, logs = graded
-    exercise_id, check_id, _ = DETAILED[stem].tamper
+    exercise_id, check_id, _ = TAMPERED[stem]
     assert re.search(
         rf"Attribute 'checksum' for cell {re.escape(check_id)} has changed", logs[stem]
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -131,17 +132,29 @@ def course(tmp_path):
     (author / "README.md").write_text("# The course\n")
     (author / ".gitignore").write_text("notebooks/.backup/\n")
     write_course(author, solution_v1(), other_v1())
-    commit(author, "the course")
-    git(author, "push", "-q", "origin", "HEAD:main")
+    publish(author, "the course")
     subprocess.run([*GIT, "clone", "-q", str(remote), str(student)], check=True)
     return remote, author, student
+
+
+@pytest.fixture
+def answered(course):
+    """``(author, student)``: the course after the student answered (edit_like_a_student)."""
+    _, author, student = course
+    edit_like_a_student(student)
+    return author, student
+
+
+def publish(author: Path, message: str) -> None:
+    """The instructor commits everything and pushes it to the course's remote."""
+    commit(author, message)
+    git(author, "push", "-q", "origin", "HEAD:main")
 
 
 def change_upstream(author: Path) -> None:
     write_course(author, solution_v2(), other_v2())
     (author / "README.md").write_text("# The course\n\nNow with more exercises.\n")
-    commit(author, "corrections and a new exercise")
-    git(author, "push", "-q", "origin", "HEAD:main")
+    publish(author, "corrections and a new exercise")
 
 
 def read(path: Path):
@@ -187,6 +200,19 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and ".git" not in path.parts and ".backup" not in path.parts
     }
+
+
+@contextmanager
+def left_as_it_was(folder: Path):
+    """Assert that the block changes nothing: the same files, no new backup, in a clone the
+    same commit."""
+    clone = (folder / ".git").exists()
+    head = git(folder, "rev-parse", "HEAD") if clone else None
+    before, backups = snapshot(folder), sorted((folder / "notebooks").rglob(".backup/**/*"))
+    yield
+    assert snapshot(folder) == before
+    assert sorted((folder / "notebooks").rglob(".backup/**/*")) == backups
+    assert git(folder, "rev-parse", "HEAD") == head if clone else not (folder / ".git").exists()
 
 
 def student_lines(old, nb) -> list[str]:
@@ -298,30 +324,25 @@ def test_every_answer_survives_and_the_new_course_is_there(course, capsys):
     assert "now the new edition: 02_other" in out
 
     # a second run: nothing to do, nothing changed
-    before = snapshot(student)
-    assert update.main([], root=student) == 0
+    with left_as_it_was(student):
+        assert update.main([], root=student) == 0
     assert "up to date" in capsys.readouterr().out
-    assert snapshot(student) == before
 
 
-def test_dry_run_changes_nothing(course, capsys):
-    remote, author, student = course
-    edit_like_a_student(student)
+def test_dry_run_changes_nothing(answered, capsys):
+    author, student = answered
     change_upstream(author)
-    head, before = git(student, "rev-parse", "HEAD"), snapshot(student)
-    assert update.main(["--dry-run"], root=student) == 0
+    with left_as_it_was(student):
+        assert update.main(["--dry-run"], root=student) == 0
     out = capsys.readouterr().out
     assert "Would update" in out and "3 answer(s) carried" in out and "Dry run" in out
-    assert git(student, "rev-parse", "HEAD") == head and snapshot(student) == before
-    assert not (student / "notebooks" / ".backup").exists()
 
 
 def test_unedited_and_untouched_notebooks(course, capsys):
     """A notebook the update does not change keeps the student's bytes; others are refreshed."""
     remote, author, student = course
     (author / "README.md").write_text("# The course, again\n")
-    commit(author, "a course file only")
-    git(author, "push", "-q", "origin", "HEAD:main")
+    publish(author, "a course file only")
     edit_like_a_student(student)
     mine = (student / "notebooks" / "01_demo.ipynb").read_bytes()
     assert update.main([], root=student) == 0
@@ -334,19 +355,16 @@ def test_unedited_and_untouched_notebooks(course, capsys):
 
 
 def assert_refused(student: Path, capsys, *words: str) -> None:
-    head, before = git(student, "rev-parse", "HEAD"), snapshot(student)
-    assert update.main([], root=student) == 1
+    with left_as_it_was(student):
+        assert update.main([], root=student) == 1
     err = capsys.readouterr().err
     assert "nothing was changed" in err
     for word in words:
         assert word in err
-    assert git(student, "rev-parse", "HEAD") == head and snapshot(student) == before
-    assert not (student / "notebooks" / ".backup").exists()
 
 
-def test_refuses_changes_outside_notebooks(course, capsys):
-    remote, author, student = course
-    edit_like_a_student(student)
+def test_refuses_changes_outside_notebooks(answered, capsys):
+    author, student = answered
     change_upstream(author)
     (student / "README.md").write_text("# My notes on the course\n")
     assert_refused(student, capsys, "README.md", "git stash")
@@ -356,16 +374,14 @@ def test_refuses_a_folder_that_is_not_a_clone(tmp_path, capsys):
     folder = tmp_path / "course"
     folder.mkdir()
     write_course(folder, solution_v1(), other_v1())
-    before = snapshot(folder)
-    assert update.main([], root=folder) == 1
+    with left_as_it_was(folder):
+        assert update.main([], root=folder) == 1
     assert "not a git clone" in capsys.readouterr().err
-    assert snapshot(folder) == before
 
 
-def test_refuses_a_history_of_its_own(course, capsys):
+def test_refuses_a_history_of_its_own(answered, capsys):
     """The student committed their notebooks: no fast-forward; the way out is printed."""
-    remote, author, student = course
-    edit_like_a_student(student)
+    author, student = answered
     commit(student, "my answers")
     change_upstream(author)
     assert_refused(student, capsys, "commit(s) of its own", "git reset", "make update")
@@ -374,8 +390,7 @@ def test_refuses_a_history_of_its_own(course, capsys):
 def test_refuses_an_untracked_file_where_the_update_brings_one(course, capsys):
     remote, author, student = course
     (author / "notebooks" / "03_new.ipynb").write_text(serialize(other_v1()), encoding="utf-8")
-    commit(author, "a new notebook")
-    git(author, "push", "-q", "origin", "HEAD:main")
+    publish(author, "a new notebook")
     (student / "notebooks" / "03_new.ipynb").write_text("{}")
     assert_refused(student, capsys, "notebooks/03_new.ipynb")
 
@@ -384,9 +399,8 @@ def test_refuses_an_untracked_file_where_the_update_brings_one(course, capsys):
 
 
 @pytest.mark.parametrize("step", ["set_aside", "fast_forward", "write"])
-def test_a_failure_midway_restores_everything(course, capsys, monkeypatch, step):
-    remote, author, student = course
-    edit_like_a_student(student)
+def test_a_failure_midway_restores_everything(answered, capsys, monkeypatch, step):
+    author, student = answered
     (student / "notebooks" / "02_other.ipynb").unlink()  # deleted by the student
     (student / "notebooks" / "my_notes.md").write_text("mine, added to git\n")
     git(student, "add", "notebooks/my_notes.md")

@@ -14,22 +14,10 @@ import torch
 from torch import nn
 
 from ..costs import count_params, model_costs
-from .core import (
-    Mismatch,
-    answer,
-    as_items,
-    call,
-    case_count,
-    checker,
-    expect_module,
-    generator,
-    numbered_cases,
-    run_module,
-    whole_number,
-    whole_pair,
-    whole_shape,
-)
-from .grading import COST_COUNTERS
+from .answers import as_items, whole_number, whole_pair, whole_shape
+from .core import Mismatch, answer, call, case_count, checker, numbered_cases
+from .grading import COST_COUNTERS, generator
+from .modules import expect_module, run_module
 
 __all__ = [
     "ALEXNET_LAYERS",

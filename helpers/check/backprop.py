@@ -7,18 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from ..conv import conv2d
-from .core import (
-    Mismatch,
-    call,
-    case_count,
-    checker,
-    compare,
-    describe,
-    forgot_return,
-    numbered_cases,
-    rng,
-    to_numpy,
-)
+from .arrays import compare, describe, to_numpy
+from .core import Mismatch, call, case_count, checker, forgot_return, numbered_cases
+from .grading import rng
 
 __all__ = [
     "centred_difference",

@@ -16,21 +16,10 @@ from torch import nn
 
 from ..costs import model_costs
 from ..signals import chirp, spectrogram
-from .core import (
-    Mismatch,
-    answer,
-    as_items,
-    call,
-    case_count,
-    checker,
-    numbered_cases,
-    seed,
-    to_numpy,
-    whole_number,
-    whole_pair,
-    whole_shape,
-)
-from .grading import COST_COUNTERS, is_hidden
+from .answers import as_items, whole_number, whole_pair, whole_shape
+from .arrays import to_numpy
+from .core import Mismatch, answer, call, case_count, checker, numbered_cases
+from .grading import COST_COUNTERS, is_hidden, seed
 
 __all__ = [
     "OTHER_SOUNDS",

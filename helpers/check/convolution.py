@@ -6,18 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import (
-    Mismatch,
-    call,
-    case_count,
-    checker,
-    compare,
-    describe,
-    numbered_cases,
-    rng,
-    to_numpy,
-    tolerances,
-)
+from .arrays import compare, describe, to_numpy, tolerances
+from .core import Mismatch, call, case_count, checker, numbered_cases
+from .grading import rng
 
 __all__ = ["combined_kernel", "conv1d_naive", "conv2d_multi", "conv2d_single", "conv_full"]
 

@@ -18,55 +18,36 @@ below) and are wrapped with :func:`checker`::
 
 ``conv1d_naive(fn)`` prints the verdict; ``conv1d_naive.verdict(fn)`` returns it.
 
-A right answer passes in any reasonable type, and the conversions live here, for every
-checker to use: :func:`whole_number` and :func:`real_number` take Python, NumPy and torch
-scalars (0-d arrays and tensors too); :func:`whole_pair` and :func:`whole_shape` take
-tuples, lists, 1-D arrays and tensors; :func:`compare` takes arrays, tensors and nested
-lists, float64 or float32, with tolerances chosen by the answer's dtype
-(:func:`tolerances`). :func:`forgot_return` is the one message for an answer that is None
+A checker builds on the rest of this package: :mod:`~helpers.check.answers` turns a
+returned scalar, pair or shape into numbers (any reasonable type), :mod:`~helpers.check.arrays`
+compares arrays and explains the difference, :mod:`~helpers.check.modules` runs an answer that
+is an ``nn.Module``, and :mod:`~helpers.check.grading` is grading mode. Here:
+:func:`numbered_cases` numbers every checker's cases alike, :func:`call` runs the student's
+function, and :func:`forgot_return` is the one message for an answer that is None
 (:func:`answer` calls the student's function and raises it).
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import grading
-from .grading import generator, rng, seed
 
 __all__ = [
-    "answer",
-    "as_items",
-    "expect_module",
-    "forgot_return",
-    "plain_number",
-    "real_number",
-    "show_pair",
-    "tolerances",
-    "whole_number",
-    "whole_pair",
-    "whole_shape",
-    "run_module",
+    "CaseHeading",
     "Mismatch",
     "NotAttempted",
     "Verdict",
+    "answer",
     "call",
-    "CaseHeading",
-    "checker",
-    "compare",
-    "numbered_cases",
     "case_count",
-    "generator",
-    "rng",
-    "seed",
-    "describe",
-    "to_numpy",
+    "checker",
+    "forgot_return",
+    "numbered_cases",
 ]
 
 PASSED, NOT_ATTEMPTED, FAILED = "passed", "not attempted", "failed"
@@ -286,303 +267,3 @@ def forgot_return(
     """
     text = f"{subject}. Did you forget {statement}?"
     return Mismatch(text if case is None else f"{case}:\n{text}")
-
-
-def plain_number(value):
-    """A Python number for a NumPy scalar, a one-element array or tensor; else ``value``."""
-    if isinstance(value, (bool, numbers.Number)) and not isinstance(value, np.generic):
-        return value
-    shape = getattr(value, "shape", None)
-    if hasattr(value, "item") and shape is not None and math.prod(shape) == 1:
-        try:
-            return value.item()  # a NumPy or torch scalar, or a one-element array or tensor
-        except (ValueError, RuntimeError, TypeError):
-            return value
-    return value
-
-
-def _is_number(value) -> bool:
-    value = plain_number(value)
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def as_items(value) -> list | None:
-    """The entries of a returned sequence: a tuple, list, ``torch.Size``, or a 1-D NumPy
-    array or tensor (as Python numbers); ``None`` for anything else."""
-    if isinstance(value, (tuple, list)):
-        return list(value)
-    if getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):
-        if hasattr(value, "detach"):
-            value = value.detach().cpu()
-        return list(value.tolist())
-    return None
-
-
-def whole_number(value, *, case: str, name: str | None = None) -> int:
-    """``value`` as an int, or a :class:`Mismatch` saying why not.
-
-    Accepted: a Python int, a float with a whole value, a NumPy scalar, a 0-d (or
-    one-element) NumPy array or torch tensor. ``name``: what the value is ("params");
-    ``None`` for the function's whole result.
-    """
-    subject = f"your function returned {value!r}" if name is None else f"{name} is {value!r}"
-    if value is None:
-        if name is None:
-            raise forgot_return(case, "your function returned None")
-        raise Mismatch(f"{case}:\n{subject}; expected a whole number (an int).")
-    value = plain_number(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise Mismatch(f"{case}:\n{subject}; expected a whole number (an int).")
-    if not math.isfinite(value) or value != int(value):
-        raise Mismatch(
-            f"{case}:\n{subject}, which is not a whole number. Sizes and counts are "
-            "whole numbers: use floor division // where the formula divides."
-        )
-    return int(value)
-
-
-def real_number(value, *, case: str) -> float:
-    """A returned number as a float (NumPy and torch scalars too), or a :class:`Mismatch`."""
-    if value is None:
-        raise forgot_return(case)
-    number = plain_number(value)
-    if isinstance(number, bool) or not isinstance(number, numbers.Real):
-        raise Mismatch(f"{case}:\nexpected one number (a float), got {type(value).__name__}.")
-    return float(number)
-
-
-def whole_pair(got, *, case: str, names: tuple[str, str]) -> tuple[int, int]:
-    """A returned pair of whole numbers, e.g. ``(params, macs)``, or a :class:`Mismatch`.
-
-    The pair may be a tuple, a list, or a 1-D NumPy array or tensor of two entries.
-    """
-    pair = f"({names[0]}, {names[1]})"
-    if got is None:
-        raise forgot_return(case)
-    items = as_items(got)
-    if items is None:
-        if _is_number(got):
-            raise Mismatch(f"{case}:\nyou returned one number ({got!r}); expected a pair {pair}.")
-        raise Mismatch(f"{case}:\nexpected a pair {pair}, got {got!r}.")
-    if len(items) != 2:
-        raise Mismatch(f"{case}:\nexpected a pair {pair}, got {len(items)} values: {got!r}.")
-    first, second = (whole_number(v, case=case, name=n) for v, n in zip(items, names, strict=True))
-    return first, second
-
-
-def whole_shape(value, *, case: str, name: str) -> tuple[int, ...]:
-    """A shape, a tuple of whole numbers (from a tuple, list, torch.Size, 1-D array or
-    tensor), or a :class:`Mismatch` naming ``name``."""
-    if value is None:
-        raise Mismatch(f"{case}:\n{name} is None; expected a shape, a tuple of ints.")
-    items = as_items(value)
-    if items is None:
-        raise Mismatch(f"{case}:\n{name} is {value!r}; expected a shape, a tuple of ints.")
-    return tuple(whole_number(entry, case=case, name=f"an entry of {name}") for entry in items)
-
-
-def expect_module(value, *, case: str, advice: str = ""):
-    """``value`` if it is a ``torch.nn.Module``; otherwise a :class:`Mismatch` saying what it is.
-
-    ``advice``: a sentence appended to the message, e.g. how to pass a class.
-    """
-    from torch import nn  # here: the NumPy-only checkers do not pay for importing torch
-
-    if value is None:
-        raise forgot_return(case)
-    if not isinstance(value, nn.Module):
-        extra = f" {advice}" if advice else ""
-        raise Mismatch(f"{case}:\nexpected a torch.nn.Module, got a {type(value).__name__}.{extra}")
-    return value
-
-
-def run_module(module, x, *, case: str, train: bool = False, hint=None):
-    """``module(x)`` without gradients (train or eval mode); explain every way it can fail.
-
-    A ``NotImplementedError`` means "not attempted yet" (a half-done class); any other
-    exception, an output that is not a tensor, or NaN/infinity is a :class:`Mismatch` that
-    names ``case`` and x's shape. ``hint``: a string, or a function of the exception that
-    returns one, added to the message of an exception. ``x`` itself is never modified.
-    """
-    import torch  # here: the NumPy-only checkers do not pay for importing torch
-
-    module.train(train)
-    try:
-        with torch.no_grad(), grading.guard(module):
-            out = module(x.clone())
-    except NotImplementedError as error:
-        raise NotAttempted(
-            "Replace every line `raise NotImplementedError(...)` (in __init__ and in forward) "
-            "with your code, run that cell, then run this check again."
-        ) from error
-    except Exception as error:
-        extra = f"\nHint: {hint(error) if callable(hint) else hint}" if hint else ""
-        raise Mismatch(
-            f"{case}:\nrunning your module on x of shape {tuple(x.shape)} raised "
-            f"{type(error).__name__}: {error}{extra}"
-        ) from error
-    if not isinstance(out, torch.Tensor):
-        raise Mismatch(f"{case}:\nyour module returned a {type(out).__name__}, not a tensor.")
-    if not torch.isfinite(out).all():
-        raise Mismatch(f"{case}:\nyour output contains NaN or infinity.")
-    return out
-
-
-def to_numpy(value, *, case: str, name: str = "your output") -> np.ndarray:
-    """Convert a returned value to a NumPy array, or explain why it cannot be one."""
-    if value is None:
-        raise forgot_return(case, f"{name} is None")
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        value = value.detach().cpu()
-        if not value.is_floating_point() or value.element_size() >= 4:
-            value = value.numpy()
-        else:  # float16 and bfloat16 have no NumPy twin (bfloat16) or lose digits
-            value = value.float().numpy()
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise Mismatch(
-            f"{case}:\n{name} is a {type(value).__name__}, which is not an array of numbers."
-        ) from error
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-        raise Mismatch(
-            f"{case}:\n{name} is a {type(value).__name__} that is not an array of numbers "
-            f"(dtype {array.dtype})."
-        )
-    return array
-
-
-def describe(**arguments) -> str:
-    """Describe a test case: arrays by their shape, everything else by its repr."""
-    parts = []
-    for name, value in arguments.items():
-        if isinstance(value, np.ndarray):
-            parts.append(f"{name}.shape={tuple(value.shape)}")
-        else:
-            parts.append(f"{name}={value!r}")
-    return ", ".join(parts)
-
-
-_FLOAT32_RTOL = 1e-5
-_FLOAT32_ATOL = 1e-5  # relative to the largest expected magnitude
-
-
-def tolerances(got: np.ndarray, expected, *, atol: float, rtol: float) -> tuple[float, float]:
-    """``(atol, rtol)`` for comparing ``got`` with ``expected``, chosen by ``got``'s dtype.
-
-    The given tolerances suit float64 answers. An answer in float32 (or float16) carries
-    about 7 significant digits, so its tolerances are widened to at least ``rtol = 1e-5``
-    and ``atol = 1e-5 * max |expected|``: rounding errors pass, typical mistakes
-    (factors, wrong axes, a missing term) still do not.
-    """
-    got = np.asarray(got)
-    if np.issubdtype(got.dtype, np.floating) and got.dtype.itemsize < 8:
-        expected = np.asarray(expected, dtype=np.float64)
-        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-        return max(atol, _FLOAT32_ATOL * scale), max(rtol, _FLOAT32_RTOL)
-    return atol, rtol
-
-
-def compare(
-    got,
-    expected: np.ndarray,
-    *,
-    case: str,
-    name: str = "your output",
-    atol: float = 1e-6,
-    rtol: float = 1e-5,
-    shape_hints: Sequence[tuple[tuple[int, ...], str]] = (),
-    known_mistakes: Sequence[tuple[np.ndarray, str]] = (),
-    float32_tolerance: bool = True,
-) -> None:
-    """Raise :class:`Mismatch` unless ``got`` equals ``expected`` (same shape, close values).
-
-    Args:
-        got: what the student's function returned: a NumPy array, a torch tensor, nested
-            lists, or a number; float64 or float32.
-        expected: the reference result.
-        case: a one-line description of the test case, shown in the verdict.
-        name: how to call ``got`` in messages.
-        atol, rtol: tolerances of ``np.allclose`` for a float64 answer; a float32 answer
-            gets wider ones (:func:`tolerances`) unless ``float32_tolerance`` is False.
-        shape_hints: ``(shape, hint)`` pairs: if ``got`` has that (wrong) shape, show the hint.
-        known_mistakes: ``(array, hint)`` pairs: if ``got`` equals that array (the result
-            of a typical mistake), show the hint. Checked before the shape hints, so that
-            a mistake recognised by its values is named even when the shape is wrong.
-    """
-    got = to_numpy(got, case=case, name=name)
-    expected = np.asarray(expected)
-    if float32_tolerance:
-        atol, rtol = tolerances(got, expected, atol=atol, rtol=rtol)
-    if got.shape != expected.shape:
-        message = f"{case}:\n{name} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}."
-        for mistake, hint in known_mistakes:
-            if np.shape(mistake) == got.shape and _close(got, mistake, atol=atol, rtol=rtol):
-                raise Mismatch(f"{message}\nHint: {hint}")
-        for shape, hint in shape_hints:
-            if tuple(got.shape) == tuple(shape):
-                message += f"\nHint: {hint}"
-                break
-        else:
-            if got.ndim == 2 and got.shape == expected.shape[::-1]:
-                message += "\nHint: it looks transposed (rows and columns swapped)."
-            elif got.size == expected.size:
-                message += "\nHint: the right number of values in the wrong layout; check reshapes."
-        raise Mismatch(message)
-    if not np.all(np.isfinite(got)):
-        raise Mismatch(f"{case}:\n{name} contains NaN or infinity.")
-    if np.allclose(got, expected, atol=atol, rtol=rtol):
-        return
-    square = got.ndim == 2 and got.shape[0] == got.shape[1]
-    if square and np.allclose(got.T, expected, atol=atol, rtol=rtol):
-        known_mistakes = [
-            *known_mistakes,
-            (expected.T, "it looks transposed (rows and columns swapped)."),
-        ]
-    for mistake, hint in known_mistakes:
-        if np.shape(mistake) == got.shape and _close(got, mistake, atol=atol, rtol=rtol):
-            raise Mismatch(f"{case}:\nthe values are wrong. Hint: {hint}")
-    error = np.abs(got.astype(np.float64) - expected)
-    worst = np.unravel_index(int(np.argmax(error)), error.shape)
-    wrong = int(np.sum(~np.isclose(got, expected, atol=atol, rtol=rtol)))
-    shown_got, shown_expected = show_pair(got[worst], expected[worst])
-    message = (
-        f"{case}:\n{wrong} of {expected.size} values are wrong. The largest error is at index "
-        f"{tuple(int(i) for i in worst)}: got {shown_got}, expected {shown_expected}."
-    )
-    if expected.size <= 16:
-        shown_got, shown_expected = _fmt_arrays(got, expected)
-        message += f"\ngot:\n{shown_got}\nexpected:\n{shown_expected}"
-    raise Mismatch(message)
-
-
-def _close(got: np.ndarray, other, *, atol: float, rtol: float) -> bool:
-    other = np.asarray(other)
-    if other.dtype == object or not np.all(np.isfinite(other)):
-        return False
-    return bool(np.allclose(got, other, atol=atol, rtol=rtol))
-
-
-def show_pair(got, expected) -> tuple[str, str]:
-    """Two numbers with 6 significant digits, or as many more as it takes to tell them apart."""
-    got, expected = float(got), float(expected)
-    for digits in range(6, 18):
-        shown = f"{got:.{digits}g}", f"{expected:.{digits}g}"
-        if shown[0] != shown[1]:
-            break
-    return shown
-
-
-def _fmt_array(array: np.ndarray, precision: int = 4) -> str:
-    return np.array2string(
-        np.asarray(array, dtype=np.float64), precision=precision, suppress_small=True
-    )
-
-
-def _fmt_arrays(got: np.ndarray, expected: np.ndarray) -> tuple[str, str]:
-    """Both arrays with 4 decimals, or as many more as it takes to tell them apart."""
-    for precision in range(4, 18):
-        shown = _fmt_array(got, precision), _fmt_array(expected, precision)
-        if shown[0] != shown[1]:
-            break
-    return shown

@@ -25,20 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..costs import count_params, model_costs
-from .core import (
-    Mismatch,
-    answer,
-    call,
-    case_count,
-    checker,
-    expect_module,
-    generator,
-    numbered_cases,
-    run_module,
-    whole_number,
-    whole_pair,
-)
-from .grading import COST_COUNTERS
+from .answers import whole_number, whole_pair
+from .core import Mismatch, answer, call, case_count, checker, numbered_cases
+from .grading import COST_COUNTERS, generator
+from .modules import expect_module, run_module
 
 __all__ = [
     "basic_block",

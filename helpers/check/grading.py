@@ -9,7 +9,7 @@ A checker has two modes. In a student's notebook it prints one verdict and never
   appends the checker's extra ``hidden=`` cases, so the answer meets data the student has
   never seen;
 * **a guard**: while the student's code runs (:func:`~helpers.check.core.call` and
-  :func:`~helpers.check.core.run_module`), the library functions that would do the exercise
+  :func:`~helpers.check.modules.run_module`), the library functions that would do the exercise
   for the student (the checker's ``forbid=`` list, e.g. ``torch.nn.functional.conv1d`` for
   Exercise 1.1) are replaced by stubs that raise :class:`NotAllowed`
   ("... is not allowed in this exercise"); names the student bound to them

@@ -10,19 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import (
-    Mismatch,
-    call,
-    case_count,
-    checker,
-    compare,
-    describe,
-    numbered_cases,
-    rng,
-    show_pair,
-    to_numpy,
-    tolerances,
-)
+from .arrays import compare, describe, show_pair, to_numpy, tolerances
+from .core import Mismatch, call, case_count, checker, numbered_cases
+from .grading import rng
 
 __all__ = ["conv_matrix_naive", "conv_transpose_zeros", "im2col_naive", "matrix_4x9"]
 
@@ -140,24 +130,28 @@ def matrix_4x9(student_fn) -> str:
     )
 
 
+_MATRIX_CASES = [  # (C_out, C, kH, kW), (H, W), stride, padding
+    ((1, 1, 2, 2), (3, 3), 1, 0),
+    ((1, 1, 3, 3), (5, 5), 1, 0),
+    ((3, 2, 2, 3), (4, 5), 1, 0),
+    ((2, 1, 3, 3), (5, 5), 2, 0),
+    ((1, 1, 3, 3), (4, 4), 1, 1),
+    ((2, 3, 3, 2), (5, 4), 2, 1),
+]
+_MATRIX_HIDDEN = [
+    ((2, 2, 1, 1), (3, 4), 1, 0),  # 1x1 kernels
+    ((2, 1, 4, 3), (4, 3), 1, 0),  # a kernel as large as the input: one output pixel
+    ((1, 2, 3, 3), (7, 6), 3, 2),  # stride 3, padding 2
+]
+
+
 @checker("7.2", "conv_matrix_naive", forbid=_MATRIX)
 def conv_matrix_naive(student_fn) -> str:
     """Check ``student_fn(w, (H, W), stride, padding)``: M of shape (C_out*H'*W', C*H*W)."""
     random = rng(72)
-    cases = [  # (C_out, C, kH, kW), (H, W), stride, padding
-        ((1, 1, 2, 2), (3, 3), 1, 0),
-        ((1, 1, 3, 3), (5, 5), 1, 0),
-        ((3, 2, 2, 3), (4, 5), 1, 0),
-        ((2, 1, 3, 3), (5, 5), 2, 0),
-        ((1, 1, 3, 3), (4, 4), 1, 1),
-        ((2, 3, 3, 2), (5, 4), 2, 1),
-    ]
-    hidden = [
-        ((2, 2, 1, 1), (3, 4), 1, 0),  # 1x1 kernels
-        ((2, 1, 4, 3), (4, 3), 1, 0),  # a kernel as large as the input: one output pixel
-        ((1, 2, 3, 3), (7, 6), 3, 2),  # stride 3, padding 2
-    ]
-    for heading, (shape, size, stride, padding) in numbered_cases(cases, hidden=hidden):
+    for heading, (shape, size, stride, padding) in numbered_cases(
+        _MATRIX_CASES, hidden=_MATRIX_HIDDEN
+    ):
         w = random.standard_normal(shape)
         label = f"{heading} ({describe(w=w, input_size=size, stride=stride, padding=padding)})"
         expected = _reference_matrix(w, size, stride, padding)
@@ -203,7 +197,7 @@ def conv_matrix_naive(student_fn) -> str:
                 (rows_channel_last, _ROW_ORDER),
             ],
         )
-    count = case_count(cases, hidden)
+    count = case_count(_MATRIX_CASES, _MATRIX_HIDDEN)
     return f"{count} cases (channels, stride, padding) match torch's conv2d column by column."
 
 

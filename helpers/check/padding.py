@@ -19,20 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..costs import count_params, model_costs
-from .core import (
-    Mismatch,
-    answer,
-    as_items,
-    call,
-    case_count,
-    checker,
-    forgot_return,
-    numbered_cases,
-    plain_number,
-    whole_number,
-    whole_pair,
-    whole_shape,
-)
+from .answers import as_items, plain_number, whole_number, whole_pair, whole_shape
+from .core import Mismatch, answer, call, case_count, checker, forgot_return, numbered_cases
 from .grading import COST_COUNTERS
 
 __all__ = [

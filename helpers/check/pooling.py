@@ -6,18 +6,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import (
-    Mismatch,
-    call,
-    case_count,
-    checker,
-    compare,
-    describe,
-    numbered_cases,
-    real_number,
-    rng,
-    show_pair,
-)
+from .answers import real_number
+from .arrays import compare, describe, show_pair
+from .core import Mismatch, call, case_count, checker, numbered_cases
+from .grading import rng
 
 __all__ = ["avg_pool2d_conv", "max_pool2d_naive", "unchanged_fraction"]
 

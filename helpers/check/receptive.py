@@ -9,16 +9,10 @@ import torch
 from torch import nn
 
 from ..shapes import receptive_field
-from .core import (
-    Mismatch,
-    call,
-    case_count,
-    checker,
-    expect_module,
-    generator,
-    numbered_cases,
-    whole_pair,
-)
+from .answers import whole_pair
+from .core import Mismatch, call, case_count, checker, numbered_cases
+from .grading import generator
+from .modules import expect_module
 
 __all__ = ["dense_field_network", "receptive_field_size"]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .core import Mismatch, answer, case_count, checker, numbered_cases, whole_shape
+from .answers import whole_shape
+from .core import Mismatch, answer, case_count, checker, numbered_cases
 
 __all__ = ["stack_shapes"]
 

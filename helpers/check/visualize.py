@@ -6,17 +6,9 @@ import torch
 from torch import nn
 
 from .. import visualize as ref
-from .core import (
-    Mismatch,
-    call,
-    case_count,
-    checker,
-    compare,
-    describe,
-    generator,
-    numbered_cases,
-    seed,
-)
+from .arrays import compare, describe
+from .core import Mismatch, call, case_count, checker, numbered_cases
+from .grading import generator, seed
 
 __all__ = ["gradient_ascent", "gram_matrix", "saliency_map", "style_loss"]
 

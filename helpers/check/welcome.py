@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .core import Mismatch, call, checker, numbered_cases, whole_number
+from .answers import whole_number
+from .core import Mismatch, call, checker, numbered_cases
 
 __all__ = ["conv_parameters"]
 
