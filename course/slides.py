@@ -6,7 +6,11 @@ Usage::
     python -m course slides 01_convolution 04    # only some (stems, prefixes or files)
     python -m course slides --out /tmp/decks
 
-Writes ``build/slides/<stem>.slides.html``, ``build/slides/index.html`` and
+Writes two decks per notebook, ``build/slides/<stem>.slides.html`` (the instructor's deck: the
+solution notebook as it is) and ``build/slides/<stem>.lecture.slides.html`` (the lecture deck:
+every exercise as the student gets it, ``raise NotImplementedError`` and the answer prompt, its
+check's verdict left out, so the answers are not on the screen before students have tried),
+plus ``build/slides/index.html`` and
 ``build/slides/vendor/`` (only the files the decks load, copied from ``slides/node_modules``,
 which ``npm ci --prefix slides --ignore-scripts`` installs from ``slides/package-lock.json``).
 Every URL in a deck is relative, so the folder works offline, from file://, or copied
@@ -43,9 +47,11 @@ from course.notebook import (
     WIDGET_VIEW,
     SelectionError,
     count_slides,
+    exercises,
     notebooks,
     select,
 )
+from course.release import ClearSolutions
 
 SLIDES = ROOT / "slides"
 NODE_MODULES = SLIDES / "node_modules"
@@ -132,6 +138,29 @@ def presentable_copy(nb, stem: str):
     return nb
 
 
+def lecture_copy(nb, stem: str):
+    """The deck to project before students have done the exercises: no answer on screen.
+
+    Every solution region becomes what the student edition has (``raise NotImplementedError``
+    in code, the answer prompt in a written exercise), and the output of each exercise's cell
+    and of its check cell (the verdict) is left out. Everything else, outputs and speaker
+    notes included, stays as in the instructor's deck.
+    """
+    nb = copy.deepcopy(nb)
+    resources = {"source_name": f"solutions/{stem}.ipynb"}
+    for exercise in exercises(nb):
+        for index in (exercise.cell, exercise.check):
+            if index is not None and nb.cells[index].cell_type == "code":
+                nb.cells[index].outputs = []
+                nb.cells[index].execution_count = None
+    nb, _ = ClearSolutions().preprocess(nb, resources)
+    return nb
+
+
+DECKS = {"instructor": "{stem}.slides.html", "lecture": "{stem}.lecture.slides.html"}
+"""The two decks of a notebook: kind -> file name in the output folder."""
+
+
 def make_exporter() -> SlidesExporter:
     config = Config()
     for name, value in EXPORTER_SETTINGS.items():
@@ -166,26 +195,30 @@ _EXPORTER: SlidesExporter | None = None
 
 
 def build_deck(path: Path, out: Path) -> dict:
-    """Export one solution notebook to ``out/<stem>.slides.html``; returns its index entry."""
+    """Export one solution notebook to its two decks in ``out`` (:data:`DECKS`); returns its
+    index entry."""
     global _EXPORTER  # one per process: the template environment is slow to set up
     if _EXPORTER is None:
         _EXPORTER = make_exporter()
     nb = nbformat.read(path, as_version=4)
     stem = path.stem
     deck = presentable_copy(nb, stem)
-    body, _ = _EXPORTER.from_notebook_node(deck, resources={"metadata": {"name": stem}})
-    remote = REMOTE_ASSET.findall(body)
-    if remote:
-        raise SlidesError(f"{stem}: the deck would load {remote[0]} from the internet")
-    target = out / f"{stem}.slides.html"
-    target.write_text(body, encoding="utf-8")
+    for kind, name in DECKS.items():
+        shown = lecture_copy(deck, stem) if kind == "lecture" else deck
+        body, _ = _EXPORTER.from_notebook_node(shown, resources={"metadata": {"name": stem}})
+        remote = REMOTE_ASSET.findall(body)
+        if remote:
+            raise SlidesError(f"{stem}: the deck would load {remote[0]} from the internet")
+        (out / name.format(stem=stem)).write_text(body, encoding="utf-8")
     return deck_entry(stem, deck)
 
 
 def deck_entry(stem: str, nb) -> dict:
+    """The index entry of a notebook's decks: ``file`` (instructor), ``lecture``, title, slides."""
     return {
         "stem": stem,
-        "file": f"{stem}.slides.html",
+        "file": DECKS["instructor"].format(stem=stem),
+        "lecture": DECKS["lecture"].format(stem=stem),
         "title": notebook_title(nb, stem),
         "slides": count_slides(nb),
     }
@@ -194,7 +227,8 @@ def deck_entry(stem: str, nb) -> dict:
 def write_index(out: Path, decks: list[dict]) -> Path:
     rows = "\n".join(
         f'    <li><a href="{html.escape(deck["file"])}">{html.escape(deck["title"])}</a>'
-        f' <span class="meta">· {deck["slides"]} slides</span></li>'
+        f' <span class="meta">· {deck["slides"]} slides ·</span>'
+        f' <a class="lecture" href="{html.escape(deck["lecture"])}">lecture deck</a></li>'
         for deck in decks
     )
     page = f"""<!DOCTYPE html>
@@ -210,13 +244,16 @@ ul {{ list-style: none; padding-left: 0; }}
 li {{ margin: 0.4em 0; }}
 a {{ color: #1a5fb4; text-decoration: none; }}
 a:hover {{ text-decoration: underline; }}
-.meta {{ color: #777; font-size: 90%; }}
+.meta {{ color: #666; font-size: 90%; }}
+a.lecture {{ font-size: 90%; }}
 footer {{ margin-top: 3em; color: #777; font-size: 85%; }}
 </style>
 </head>
 <body>
 <h1>{html.escape(COURSE_TITLE)}</h1>
-<p>One reveal.js deck per notebook (the instructor's edition, with outputs).
+<p>Two reveal.js decks per notebook: the instructor's edition, with every answer, and a
+<em>lecture deck</em> to project before students have done the exercises (each exercise as
+students get it, no solution and no verdict on screen).
 Keys: arrows or space to move, <kbd>Esc</kbd> for the overview, <kbd>S</kbd> for the
 speaker notes, <kbd>F</kbd> for full screen.</p>
 <ul>
@@ -251,7 +288,7 @@ def build(names: list[str] | None = None, out: Path = DEFAULT_OUT) -> list[dict]
             build_deck(path, out)
     decks = []
     for path in notebooks(SOLUTIONS):
-        if (out / f"{path.stem}.slides.html").exists():
+        if (out / DECKS["instructor"].format(stem=path.stem)).exists():
             decks.append(deck_entry(path.stem, nbformat.read(path, as_version=4)))
     write_index(out, decks)
     return decks
@@ -273,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     for deck in decks:
-        print(f"{deck['slides']:4d} slides  {deck['file']}")
+        print(f"{deck['slides']:4d} slides  {deck['file']}, {deck['lecture']}")
     index = args.out / "index.html"
     print(f"{len(decks)} decks in {time.perf_counter() - start:.1f} s; open {index}")
     return 0

@@ -3,8 +3,9 @@
 Builds the decks once (course/slides.py), then opens each from file:// with every other
 request blocked, and checks that reveal.js starts with one slide per `slide`/`subslide` cell,
 that MathJax typesets without errors, that nothing logs an error, and that no slide holding
-several cells is taller than the 1280 x 720 canvas. A screenshot of each deck's first slide
-goes to build/slides/screenshots/<stem>.png, for a person to look at.
+several cells is taller than the 1280 x 720 canvas. Each lecture deck shows the exercises as
+students get them, no verdict, and a readable "Common mistakes" box. A screenshot of each
+deck's first slide goes to build/slides/screenshots/<stem>.png, for a person to look at.
 
 Needs Chromium (`chromium` on the PATH, or the CHROMIUM environment variable) and the npm
 packages in slides/node_modules (`npm ci --prefix slides --ignore-scripts`, which `make test`
@@ -23,7 +24,7 @@ import nbformat
 import pytest
 
 from course import slides
-from course.notebook import ROOT, SOLUTIONS, count_slides, is_shown, stems
+from course.notebook import ROOT, SOLUTIONS, count_slides, exercises, is_shown, stems
 
 BUILD = ROOT / "build" / "slides"
 SCREENSHOTS = BUILD / "screenshots"
@@ -111,13 +112,7 @@ def test_deck_opens_offline(stem, decks, browser):
     deck = BUILD / decks[stem]["file"]
     page, problems = open_offline(browser, deck.as_uri())
     try:
-        page.wait_for_function("typeof require === 'function' && typeof MathJax === 'object'")
-        page.evaluate(
-            "module => new Promise((resolve, reject) => require([module], reveal => {"
-            " window.Reveal = reveal; resolve(); }, reject))",
-            REVEAL_MODULE,
-        )
-        page.wait_for_function("Reveal.isReady()", timeout=15_000)
+        start_reveal(page)
         total = page.evaluate("Reveal.getTotalSlides()")
         assert total == count_slides(nb) == decks[stem]["slides"], (
             f"{stem}: reveal.js shows {total} slides, the notebook has "
@@ -154,11 +149,76 @@ def test_deck_opens_offline(stem, decks, browser):
         page.close()
 
 
+def start_reveal(page) -> None:
+    page.wait_for_function("typeof require === 'function' && typeof MathJax === 'object'")
+    page.evaluate(
+        "module => new Promise((resolve, reject) => require([module], reveal => {"
+        " window.Reveal = reveal; resolve(); }, reject))",
+        REVEAL_MODULE,
+    )
+    page.wait_for_function("Reveal.isReady()", timeout=15_000)
+
+
+CONTRAST = """() => {
+    const rgb = text => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    const luminance = ([r, g, b]) => [r, g, b].map(v => {
+        v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    return [...document.querySelectorAll('.alert-warning li, .alert-warning p')].map(e => {
+        const fg = luminance(rgb(getComputedStyle(e).color));
+        const bg = luminance(rgb(getComputedStyle(e.closest('.alert-warning')).backgroundColor));
+        return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    });
+}"""
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_lecture_deck_hides_the_answers(stem, decks, browser):
+    """The lecture deck: same slides, the exercises as students get them, no verdict shown;
+    the "Common mistakes" box is readable (WCAG AA contrast, 4.5:1)."""
+    nb = nbformat.read(SOLUTIONS / f"{stem}.ipynb", as_version=4)
+    page, problems = open_offline(browser, (BUILD / decks[stem]["lecture"]).as_uri())
+    try:
+        start_reveal(page)
+        assert page.evaluate("Reveal.getTotalSlides()") == count_slides(nb)
+        text = page.evaluate("document.querySelector('.reveal .slides').textContent")
+        for exercise in exercises(nb):
+            if not exercise.written:
+                assert f'NotImplementedError("Exercise {exercise.number}: ' in text, exercise
+        assert not re.search(r"Exercise [0-9.a-z]+ \([^)]*\): passed", text), "a verdict is shown"
+        if any(exercise.written for exercise in exercises(nb)):
+            assert "Your answer:" in text
+        ratios = page.evaluate(CONTRAST)
+        assert bool(ratios) == any("Common mistakes" in cell.source for cell in nb.cells)
+        assert all(ratio >= 4.5 for ratio in ratios), f"{stem}: contrast {min(ratios):.2f}:1"
+        assert not problems, f"{stem}:\n" + "\n".join(problems)
+    finally:
+        page.close()
+
+
+def test_lecture_copy_keeps_everything_but_the_answers():
+    nb = nbformat.read(SOLUTIONS / "01_convolution.ipynb", as_version=4)
+    lecture = slides.lecture_copy(nb, "01_convolution")
+    assert len(lecture.cells) == len(nb.cells) and count_slides(lecture) == count_slides(nb)
+    found = exercises(nb)
+    assert found and all("BEGIN SOLUTION" not in cell.source for cell in lecture.cells)
+    for exercise in found:
+        for index in (exercise.cell, exercise.check):
+            if index is not None and lecture.cells[index].cell_type == "code":
+                assert lecture.cells[index].outputs == []
+    shown = [i for i, cell in enumerate(nb.cells) if cell.get("outputs")]
+    kept = {i for e in found for i in (e.cell, e.check)}
+    assert all(lecture.cells[i].outputs == nb.cells[i].outputs for i in shown if i not in kept)
+    assert "BEGIN SOLUTION" in "".join(cell.source for cell in nb.cells)  # the input unchanged
+
+
 def test_index_links_every_deck(decks, browser):
     page, problems = open_offline(browser, (BUILD / "index.html").as_uri())
     try:
         links = page.eval_on_selector_all("li a", "links => links.map(a => a.getAttribute('href'))")
-        assert links == [decks[stem]["file"] for stem in STEMS]
+        assert links == [
+            name for stem in STEMS for name in (decks[stem]["file"], decks[stem]["lecture"])
+        ]
         assert all((BUILD / link).is_file() for link in links)
         assert "slides" in page.inner_text("li")
         assert not problems, problems
