@@ -321,6 +321,25 @@ def test_field_controls_redraw():
     assert explorer.state["unit"] == (2, 16) and controls["kind3"].value == "off"
 
 
+def test_field_centre_unit_stays_at_the_centre():
+    """A stride change resizes the output: the centre unit moves to the new centre, a unit
+    chosen elsewhere keeps its coordinate (clamped to the output)."""
+    explorer = receptive_field_explorer(input_size=64)
+    out = explorer.state["output_size"]
+    assert explorer.state["unit"] == (out // 2, out // 2)
+    explorer.controls["stride0"].value = 2
+    new = explorer.state["output_size"]
+    assert new != out and explorer.state["unit"] == (new // 2, new // 2)
+    assert (explorer.controls["row"].value, explorer.controls["col"].value) == (new // 2, new // 2)
+    explorer.controls["row"].value = 0
+    explorer.controls["stride0"].value = 1
+    assert explorer.state["unit"] == (0, explorer.state["output_size"] // 2)
+
+
+def test_field_table_has_column_spacing():
+    assert "border-spacing" in receptive_field_explorer(input_size=32).state["table"]._repr_html_()
+
+
 def test_field_impossible_stack_shows_a_message():
     explorer = receptive_field_explorer(input_size=16)
     explorer.controls["kernel_size3"].value = 11  # max pool 11x11 on the 8x8 map

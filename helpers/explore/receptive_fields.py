@@ -333,8 +333,17 @@ def _field_expand(explorer: Explorer, changed: dict) -> dict:
             )
         changed = {**_stack_values(FIELD_PRESETS[preset]), "row": None, "col": None, **changed}
     elif any(key[:-1] in ("kind", *FIELD_RANGES) for key in changed):
-        changed["preset"] = _CUSTOM
+        changed = {**_centre_kept(explorer.state), **changed, "preset": _CUSTOM}
     return changed
+
+
+def _centre_kept(state: dict) -> dict:
+    """A unit row or column at the centre of the output stays at the centre when the stack
+    changes the output's size (None = the centre), instead of being clamped to its edge."""
+    out, unit = state.get("output_size"), state.get("unit")
+    if not out or unit is None:
+        return {}
+    return {key: None for key, at in zip(("row", "col"), unit, strict=True) if at == out // 2}
 
 
 def _field_layout(explorer: Explorer):

@@ -62,6 +62,6 @@ class ReceptiveFieldTable(tuple):
         header = row([title for title, _ in _COLUMNS], "th")
         body = "".join(row(cells, "td") for cells in self._cells())
         return (
-            '<table style="font-family:monospace;font-size:12px">'
+            '<table style="font-family:monospace;font-size:12px;border-spacing:14px 2px">'
             f"<thead>{header}</thead><tbody>{body}</tbody></table>"
         )
