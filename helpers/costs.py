@@ -14,11 +14,18 @@ The conventions (those of torchvision's model table and of the ResNet paper):
   2 x MACs, what ``torch.utils.flop_counter.FlopCounterMode`` reports
   (``tests/test_costs.py`` checks the two agree).
 * **Parameters** are counted once each, even when a module or tensor is shared.
+* **Training** (:func:`training_costs`) is counted by PyTorch itself, for a whole batch: the
+  FLOPs of the forward and of the backward pass (``FlopCounterMode``: a convolution's
+  backward is one product for the input gradient and one for the weight gradient, so twice
+  its forward) and the bytes of the tensors autograd saves for the backward pass
+  (saved-tensor hooks; parameters not included, a tensor saved twice counted once).
 
 ::
 
     >>> model_costs(nn.Conv2d(3, 10, 5, padding=2), (3, 32, 32))
     Costs(params=760, macs=768000)
+    >>> training_costs(nn.Conv2d(3, 10, 5, padding=2), (8, 3, 32, 32), input_grad=True)
+    TrainingCosts(forward_flops=12288000, backward_flops=24576000, saved_bytes=98304)
 """
 
 from __future__ import annotations
@@ -28,8 +35,18 @@ from typing import NamedTuple
 
 import torch
 from torch import nn
+from torch.autograd.graph import saved_tensors_hooks
+from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["Costs", "count_params", "layer_macs", "model_costs", "parameter_owners"]
+__all__ = [
+    "Costs",
+    "TrainingCosts",
+    "count_params",
+    "layer_macs",
+    "model_costs",
+    "parameter_owners",
+    "training_costs",
+]
 
 CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 CONV_TRANSPOSE = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
@@ -99,3 +116,64 @@ def model_costs(model: nn.Module, input_shape) -> Costs:
 
     rows, _ = profile(model, input_shape, fname="model_costs", on_meta=True)
     return Costs(sum(row.params for row in rows), sum(row.macs for row in rows))
+
+
+class TrainingCosts(NamedTuple):
+    """One forward and one backward pass of a whole batch, as PyTorch counts them."""
+
+    forward_flops: int
+    backward_flops: int
+    saved_bytes: int
+
+
+def training_costs(model: nn.Module, input_shape, *, input_grad: bool = False) -> TrainingCosts:
+    """FLOPs of the forward and the backward pass, and the bytes saved for the backward pass.
+
+    Args:
+        model: any ``torch.nn.Module``; it is unchanged (a ``meta`` copy runs: shapes only,
+            no arithmetic and no memory, whatever the size).
+        input_shape: the input with its batch axis, ``(N, C, H, W)``; without it (one sample,
+            as for :func:`model_costs`) ``N = 1``.
+        input_grad: whether the backward pass also computes the gradient of the input, as it
+            does for every layer but the first inside a network. The weight gradients are
+            those of the parameters that require a gradient (frozen ones cost nothing).
+
+    Returns:
+        :class:`TrainingCosts` for the whole batch: ``forward_flops`` and ``backward_flops``
+        from ``torch.utils.flop_counter.FlopCounterMode`` (2 FLOPs per MAC; the backward
+        pass starts from an upstream gradient shaped like the output), and ``saved_bytes``,
+        the tensors autograd keeps from the forward pass for the backward pass (what
+        ``torch.no_grad()`` would not keep), parameters not included.
+    """
+    from .profiler import _as_shape, _meta_copy, _split_batch
+
+    fname = "training_costs"
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{fname}: model must be a torch.nn.Module, got {type(model).__name__}")
+    shape = _as_shape(input_shape, fname)
+    sample_shape, batch = _split_batch(model, shape, fname)
+    meta = _meta_copy(model)  # its parameters keep their requires_grad
+    parameters = {id(p) for p in meta.parameters()}
+    saved: dict[int, torch.Tensor] = {}  # one entry per saved tensor (a view: its base)
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        root = tensor if tensor._base is None else tensor._base
+        if id(root) not in parameters:
+            saved[id(root)] = root
+        return tensor
+
+    x = torch.empty(batch, *sample_shape, device="meta", requires_grad=input_grad)
+    counter = FlopCounterMode(display=False)
+    try:
+        with counter, saved_tensors_hooks(pack, lambda tensor: tensor):
+            out = tensors_in(meta(x))[0]
+        forward = counter.get_total_flops()
+        with counter:
+            out.backward(torch.empty_like(out))
+    except Exception as error:
+        raise ValueError(
+            f"{fname}: the model cannot run on input_shape={(batch, *sample_shape)!r} "
+            f"(batch included): {type(error).__name__}: {error}"
+        ) from error
+    saved_bytes = sum(t.numel() * t.element_size() for t in saved.values())
+    return TrainingCosts(forward, counter.get_total_flops(), saved_bytes)

@@ -51,6 +51,28 @@ def _number(value, name: str, fname: str, minimum: float = 0.0) -> float:
     return float(value)
 
 
+def _targets(target, n: int, fname: str) -> torch.Tensor:
+    """``target`` (one int or ``n`` ints) as a long tensor of ``n`` class indices."""
+    target = torch.as_tensor(target, dtype=torch.long).reshape(-1)
+    if target.numel() == 1:
+        target = target.expand(n)
+    if target.numel() != n:
+        raise ValueError(
+            f"{fname}: target must be one int or {n} ints (one per image), got {target.numel()}"
+        )
+    return target
+
+
+def _picked(scores: torch.Tensor, target: torch.Tensor, fname: str) -> torch.Tensor:
+    """``scores[n, target[n]]`` for every image ``(N,)``, after checking the class indices."""
+    if scores.dim() != 2 or not bool(((target >= 0) & (target < scores.shape[1])).all()):
+        raise ValueError(
+            f"{fname}: target must lie in [0, {scores.shape[-1]}) (classes of the model), "
+            f"got {target.tolist()}"
+        )
+    return scores.gather(1, target[:, None])[:, 0]
+
+
 def record_activations(
     model: nn.Module, x: torch.Tensor, layers: Sequence[str]
 ) -> dict[str, torch.Tensor]:
@@ -169,22 +191,9 @@ def saliency_map(model: nn.Module, x: torch.Tensor, target) -> torch.Tensor:
     if not isinstance(model, nn.Module):
         raise TypeError(f"{fname}: model must be a torch.nn.Module, got {type(model).__name__}")
     x = _tensor(x, "x", fname, {4: "(N, C, H, W)"})
-    target = torch.as_tensor(target, dtype=torch.long).reshape(-1)
-    if target.numel() == 1:
-        target = target.expand(x.shape[0])
-    if target.numel() != x.shape[0]:
-        raise ValueError(
-            f"{fname}: target must be one int or {x.shape[0]} ints (one per image), "
-            f"got {target.numel()}"
-        )
+    target = _targets(target, x.shape[0], fname)
     x = x.detach().clone().requires_grad_(True)
-    scores = model(x)
-    if scores.dim() != 2 or not bool(((target >= 0) & (target < scores.shape[1])).all()):
-        raise ValueError(
-            f"{fname}: target must lie in [0, {scores.shape[-1]}) (classes of the model), "
-            f"got {target.tolist()}"
-        )
-    picked = scores.gather(1, target[:, None]).sum()
+    picked = _picked(model(x), target, fname).sum()
     (grad,) = torch.autograd.grad(picked, x)
     return grad.abs().amax(dim=1)
 

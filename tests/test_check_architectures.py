@@ -13,6 +13,7 @@ from torch import nn
 from helpers import check
 from helpers.models import LeNet5
 from helpers.models import vgg_block as reference_vgg_block
+from helpers.models.fully_convolutional import linear_to_conv as reference_linear_to_conv
 from helpers.shapes import conv_output_size
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -92,6 +93,28 @@ def block(num_convs, c_in, c_out, padding=1, pool=nn.MaxPool2d, relu=True, same_
 
 def stack(c, layers, k):
     return layers * k * k * c * c, (1 + layers * (k - 1)) ** 2 * c * c
+
+
+# ------------------------------------------------------- answers for 8.6 linear_to_conv
+
+
+def fc_conv(linear, in_shape, *, order="chw", bias=True, kernel=None):
+    c, h, w = in_shape
+    out = linear.out_features
+    conv = nn.Conv2d(c, out, kernel or (h, w), bias=linear.bias is not None)
+    with torch.no_grad():
+        weight = linear.weight.reshape(out, c, h, w)
+        if order == "hwc":
+            weight = linear.weight.reshape(out, h, w, c).permute(0, 3, 1, 2)
+        if kernel is None:
+            conv.weight.copy_(weight)
+        if conv.bias is not None:
+            conv.bias.copy_(linear.bias if bias else torch.zeros_like(conv.bias))
+    return conv
+
+
+def fc_kept(linear, in_shape):
+    return nn.Sequential(nn.Flatten(), linear)
 
 
 CASES = {
@@ -187,6 +210,21 @@ CASES = {
             ),
         },
     ),
+    check.linear_to_conv: (
+        reference_linear_to_conv,
+        {
+            "hand-written": (fc_conv, ["passed"]),
+            "channels last": (partial(fc_conv, order="hwc"), ["(out_features, C, H, W)"]),
+            "bias not copied": (partial(fc_conv, bias=False), ["copy the bias"]),
+            "the linear layer kept": (fc_kept, ["not a linear layer", "(N, out_features, 1, 1)"]),
+            "a 1x1 kernel": (partial(fc_conv, kernel=1), ["covers the whole (H, W) map"]),
+            "the weights as they are": (
+                lambda linear, s: nn.Conv2d(s[0], linear.out_features, s[1:]),
+                ["differ from the linear layer"],
+            ),
+            "a tensor": (lambda linear, s: linear.weight, ["expected a torch.nn.Module"]),
+        },
+    ),
 }
 (
     test_reference_answer_passes,
@@ -210,6 +248,7 @@ GRADED = {
     **CASES,
     check.lenet5: ([LeNetByHand, lambda: lenet()], CASES[check.lenet5][1]),
     check.vgg_block: ([block], CASES[check.vgg_block][1]),
+    check.linear_to_conv: ([fc_conv], CASES[check.linear_to_conv][1]),
 }
 
 globals().update(grading_tests(GRADED))

@@ -234,6 +234,49 @@ def separable_variant(change):
     return answer
 
 
+# ------------------------------------------------------------ answers for 9.6 channel shuffle
+
+
+def channel_shuffle(x, groups):
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+def shuffle_numpy(x, groups):
+    """The same in NumPy, returning an array: another right answer."""
+    n, c, h, w = x.shape
+    return x.numpy().reshape(n, groups, c // groups, h, w).swapaxes(1, 2).reshape(n, c, h, w)
+
+
+def shuffle_by_index(x, groups):
+    """Gathering with an index instead of reshapes: another right answer."""
+    c = x.shape[1]
+    return x[:, [(i % groups) * (c // groups) + i // groups for i in range(c)]]
+
+
+def shuffle_inverse(x, groups):
+    n, c, h, w = x.shape
+    return x.reshape(n, c // groups, groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+def shuffle_spatial(x, groups):
+    """Reshapes channels and pixels together: values move between channels."""
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, -1).transpose(1, 2).reshape(n, c, h, w)
+
+
+def shuffle_not_flattened(x, groups):
+    n, c, h, w = x.shape
+    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2)
+
+
+def shuffle_repeats(x, groups):
+    """Copies the first group to every group."""
+    n, c, h, w = x.shape
+    first = x[:, : c // groups]
+    return channel_shuffle(first.repeat(1, groups, 1, 1), groups)
+
+
 # ------------------------------------------------------------ the table of cases
 
 # checker -> (reference answer, {kind of mistake: (wrong answer, words the verdict must contain)})
@@ -377,6 +420,20 @@ CASES = {
             "one number": (separable_variant(lambda *a: a[-1]), ["expected a pair"]),
         },
     ),
+    check.channel_shuffle: (
+        channel_shuffle,
+        {
+            "NumPy": (shuffle_numpy, ["passed"]),
+            "an index": (shuffle_by_index, ["passed"]),
+            "no transpose": (lambda x, groups: x, ["original order", "transpose"]),
+            "inverse shuffle": (shuffle_inverse, ["inverse shuffle", "groups first"]),
+            "pixels moved": (shuffle_spatial, ["not a permutation", "H and W"]),
+            "not flattened": (shuffle_not_flattened, ["flatten", "(N, C, H, W)"]),
+            "channels repeated": (shuffle_repeats, ["appear twice"]),
+            "reversed": (lambda x, groups: x.flip(1), ["not the shuffle"]),
+            "new values": (lambda x, groups: channel_shuffle(x, groups) * 2, ["not a permutation"]),
+        },
+    ),
 }
 
 
@@ -448,6 +505,14 @@ def test_paper_table_rows():
     assert expected["out_channels"] == 256
     assert round(expected["weights"] / 1024) == 160 and expected["weights"] == 163_328
     assert round(expected["macs"] / 1e6) == 128
+
+
+@pytest.mark.parametrize("groups, channels", [(1, 4), (2, 6), (3, 12), (4, 8), (3, 9), (6, 6)])
+def test_the_reference_permutation_is_torchs_channel_shuffle(groups, channels):
+    x = torch.randn(2, channels, 3, 2)
+    expected = nn.ChannelShuffle(groups)(x)
+    assert torch.equal(x[:, efficient._permutation(channels, groups)], expected)
+    assert torch.equal(channel_shuffle(x, groups), expected)
 
 
 def test_verdicts_do_not_depend_on_the_global_rng():

@@ -7,7 +7,7 @@ from checker_contract import contract_tests, grading_tests, transposed
 
 from helpers import check
 from helpers.affine import conv_matrix
-from helpers.conv import conv2d, conv_transpose2d, im2col
+from helpers.conv import conv2d, conv2d_backward, conv_transpose2d, im2col
 
 # --- 7.1 ---------------------------------------------------------------------------------
 
@@ -115,6 +115,37 @@ def channels_inner(x, k, stride, padding):
     return cols.reshape(n, x.shape[1], k * k, length).transpose(0, 2, 1, 3).reshape(cols.shape)
 
 
+# --- 7.5 ---------------------------------------------------------------------------------
+
+
+def weight_grad(x, delta_z, k, stride, padding):
+    """dW = delta @ X_col.T, one product for the batch (the notebook's answer)."""
+    n, c_out = delta_z.shape[:2]
+    cols = im2col(x, k, stride=stride, padding=padding)  # (N, C*k*k, H'*W')
+    x_col = cols.transpose(1, 0, 2).reshape(cols.shape[1], -1)  # (C*k*k, N*H'*W')
+    delta = delta_z.transpose(1, 0, 2, 3).reshape(c_out, -1)  # (C_out, N*H'*W')
+    return (delta @ x_col.T).reshape(c_out, x.shape[1], k, k)
+
+
+def weight_grad_per_image(x, delta_z, k, stride, padding):
+    """A student-style answer: one product per image, added up."""
+    total = 0
+    for n in range(x.shape[0]):
+        cols = im2col(x[n], k, stride=stride, padding=padding)  # (C*k*k, H'*W')
+        total = total + delta_z[n].reshape(delta_z.shape[1], -1) @ cols.T
+    return total.reshape(delta_z.shape[1], x.shape[1], k, k)
+
+
+def weight_grad_unordered(x, delta_z, k, stride, padding):
+    cols = im2col(x, k, stride=stride, padding=padding)
+    product = delta_z.reshape(delta_z.shape[1], -1) @ cols.reshape(cols.shape[1], -1).T
+    return product.reshape(delta_z.shape[1], x.shape[1], k, k)
+
+
+def weight_grad_not_reshaped(x, delta_z, k, stride, padding):
+    return weight_grad(x, delta_z, k, stride, padding).reshape(delta_z.shape[1], -1)
+
+
 CASES = {
     check.matrix_4x9: (
         [matrix_4x9, matrix_4x9_by_hand],
@@ -219,6 +250,42 @@ CASES = {
             ),
         },
     ),
+    check.conv2d_weight_grad: (
+        [
+            weight_grad,
+            weight_grad_per_image,
+            lambda x, d, k, s, p: conv2d_backward(
+                d, x, np.zeros((d.shape[1], x.shape[1], k, k)), s, p
+            )[1],
+        ],
+        {
+            "rotated kernel": (
+                lambda *args: weight_grad(*args)[:, :, ::-1, ::-1],
+                ["no rotation"],
+            ),
+            "columns in another order": (weight_grad_unordered, ["not in the same order"]),
+            "first image only": (
+                lambda x, d, k, s, p: weight_grad(x[:1], d[:1], k, s, p),
+                ["first image only"],
+            ),
+            "mean over the batch": (
+                lambda x, d, k, s, p: weight_grad(x, d, k, s, p) / x.shape[0],
+                ["mean over the batch"],
+            ),
+            "not reshaped": (weight_grad_not_reshaped, ["reshape it to (C_out, C, k, k)"]),
+            "transposed": (
+                lambda *args: weight_grad_not_reshaped(*args).T,
+                ["the transpose"],
+            ),
+            "not summed over images": (
+                lambda x, d, k, s, p: np.stack(
+                    [weight_grad(x[i : i + 1], d[i : i + 1], k, s, p) for i in range(len(x))]
+                ),
+                ["one gradient per image"],
+            ),
+            "scaled": (lambda *args: 2 * weight_grad(*args), ["values are wrong"]),
+        },
+    ),
 }
 
 (
@@ -235,6 +302,10 @@ GRADED = {
     check.conv_matrix_naive: ([conv_matrix_loops], CASES[check.conv_matrix_naive][1]),
     check.conv_transpose_zeros: ([zero_insertion], CASES[check.conv_transpose_zeros][1]),
     check.im2col_naive: ([im2col_loops], CASES[check.im2col_naive][1]),
+    check.conv2d_weight_grad: (
+        [weight_grad, weight_grad_per_image],
+        CASES[check.conv2d_weight_grad][1],
+    ),
 }
 
 globals().update(grading_tests(GRADED))

@@ -6,7 +6,7 @@ import pytest
 import torch
 from checker_contract import grading_tests
 
-from helpers import check
+from helpers import check, explain
 from helpers import visualize as ref
 
 
@@ -108,6 +108,61 @@ def saliency_keeps_channels(model, x, target):
     return _grad(model, x, target).abs()
 
 
+def cam_no_relu(activations, gradients):
+    return (gradients.mean(dim=(1, 2), keepdim=True) * activations).sum(dim=0)
+
+
+def cam_relu_each_map(activations, gradients):
+    return (gradients.mean(dim=(1, 2), keepdim=True) * activations).clamp(min=0).sum(dim=0)
+
+
+def cam_pixelwise(activations, gradients):
+    """A student's version in another style: NumPy, and no pooling of the gradient."""
+    product = (gradients.numpy() * activations.numpy()).sum(axis=0)
+    return product * (product > 0)
+
+
+def cam_summed_gradient(activations, gradients):
+    return (gradients.sum(dim=(1, 2), keepdim=True) * activations).sum(dim=0).relu()
+
+
+def cam_channel_mean(activations, gradients):
+    return (gradients.mean(dim=(1, 2), keepdim=True) * activations).mean(dim=0).relu()
+
+
+def _loss_gradient(model, x, y):
+    x = x.detach().clone().requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(model(x), torch.as_tensor(y), reduction="mean")
+    loss.backward()
+    return x.grad
+
+
+def fgsm_no_clip(model, x, y, eps):
+    return x + eps * _loss_gradient(model, x, y).sign()
+
+
+def fgsm_raw_gradient(model, x, y, eps):
+    return (x + eps * _loss_gradient(model, x, y)).clamp(0, 1)
+
+
+def fgsm_descends(model, x, y, eps):
+    return (x - eps * _loss_gradient(model, x, y).sign()).clamp(0, 1)
+
+
+def fgsm_score(model, x, y, eps):
+    xg = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(xg)[range(len(y)), y].sum(), xg)
+    return (x + eps * g.sign()).clamp(0, 1)
+
+
+def fgsm_in_place(model, x, y, eps):
+    g = _loss_gradient(model, x, y)
+    with torch.no_grad():
+        x += eps * g.sign()
+        x.clamp_(0, 1)
+    return x
+
+
 CASES = {
     check.gram_matrix: (
         ref.gram_matrix,
@@ -150,6 +205,31 @@ CASES = {
             "no batch": (lambda m, x, t: ref.saliency_map(m, x, t)[0], ["shape"]),
         },
     ),
+    check.grad_cam: (
+        explain.grad_cam,
+        {
+            "no relu": (cam_no_relu, ["ReLU after the sum"]),
+            "relu per map": (cam_relu_each_map, ["ReLU once"]),
+            "abs": (lambda a, g: cam_no_relu(a, g).abs(), ["not the absolute value"]),
+            "pixelwise": (cam_pixelwise, ["one number per channel"]),
+            "summed gradient": (cam_summed_gradient, ["you summed it"]),
+            "channel mean": (cam_channel_mean, ["you averaged them"]),
+            "weights only": (lambda a, g: g.mean(dim=(1, 2)), ["shape", "weights α_k"]),
+            "keeps channels": (lambda a, g: g.mean(dim=(1, 2), keepdim=True) * a, ["shape"]),
+        },
+    ),
+    check.fgsm: (
+        explain.fgsm,
+        {
+            "no clip": (fgsm_no_clip, ["clip"]),
+            "raw gradient": (fgsm_raw_gradient, ["*sign*"]),
+            "descends": (fgsm_descends, ["went down the loss"]),
+            "score": (fgsm_score, ["cross-entropy"]),
+            "in place": (fgsm_in_place, ["in place"]),
+            "first image": (lambda m, x, y, eps: explain.fgsm(m, x, y, eps)[0], ["shape"]),
+            "unchanged": (lambda m, x, y, eps: x.clone(), ["values are wrong"]),
+        },
+    ),
 }
 
 # Answers written as a student would: grading mode forbids the references of helpers.visualize.
@@ -179,11 +259,24 @@ def saliency_by_hand(model, x, target):
     return _grad(model, x, target).abs().amax(dim=1)
 
 
+def grad_cam_by_hand(activations, gradients):
+    k = activations.shape[0]
+    alpha = gradients.reshape(k, -1).mean(dim=1)
+    return torch.relu(torch.tensordot(alpha, activations, dims=1))
+
+
+def fgsm_by_hand(model, x, y, eps):
+    step = eps * _loss_gradient(model, x, y).sign()
+    return torch.clamp(x.detach() + step, 0.0, 1.0)
+
+
 GRADED = {
     check.gram_matrix: (gram_by_hand, CASES[check.gram_matrix][1]),
     check.style_loss: (style_by_hand, CASES[check.style_loss][1]),
     check.gradient_ascent: (ascent_by_hand, CASES[check.gradient_ascent][1]),
     check.saliency_map: (saliency_by_hand, CASES[check.saliency_map][1]),
+    check.grad_cam: (grad_cam_by_hand, CASES[check.grad_cam][1]),
+    check.fgsm: (fgsm_by_hand, CASES[check.fgsm][1]),
 }
 
 globals().update(grading_tests(GRADED))

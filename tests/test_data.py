@@ -224,6 +224,7 @@ def test_verify_data_on_the_real_data(capsys):
         "ok       images/coffee.png (467 kB)",
         "ok       mnist_small.npz (2.0 MB)",
         "ok       weights/lenet5_mnist.pt (250 kB)",
+        "ok       weights/smallcnn_fashion.pt (119 kB)",
     ]
     assert data.verify_data(verbose=False) is True
     assert capsys.readouterr().out == ""
@@ -409,7 +410,7 @@ def _lenet_test_accuracy(state) -> float:
 
 
 def test_list_weights():
-    assert data.list_weights() == ("lenet5_mnist",)
+    assert data.list_weights() == ("lenet5_mnist", "smallcnn_fashion")
 
 
 def test_load_weights_is_a_lenet_state_dict():
@@ -443,12 +444,49 @@ def test_trained_model():
         trained_model("vgg")
 
 
-def test_readme_and_manifest_agree_on_the_weights():
+@pytest.mark.parametrize("name", ["lenet5_mnist", "smallcnn_fashion"])
+def test_readme_and_manifest_agree_on_the_weights(name):
     manifest = json.loads((data.DATA_DIR / "MANIFEST.json").read_text(encoding="utf-8"))
-    entry = manifest["files"]["weights/lenet5_mnist.pt"]
-    row = _readme_weights_row("lenet5_mnist")
+    entry = manifest["files"][f"weights/{name}.pt"]
+    row = _readme_weights_row(name)
     assert row[3] == f"{entry['bytes']:,}" and row[4] == f"`{entry['sha256']}`"
     assert entry["bytes"] < 400_000  # a few hundred kB at most
+
+
+def test_smallcnn_fashion_weights():
+    """The network of notebook 12: SmallCNN, pretrained on the full Fashion-MNIST."""
+    import torch
+
+    from helpers.models.small import SmallCNN
+    from helpers.models.trained import RECIPES, trained_model
+    from helpers.train import evaluate
+
+    state = data.load_weights("smallcnn_fashion")
+    assert sorted(state) == sorted(SmallCNN().state_dict())
+    assert all(v.dtype == torch.float32 for v in state.values())
+    assert sum(v.numel() for v in state.values()) == 29_066
+    model = trained_model("smallcnn_fashion")
+    assert isinstance(model, SmallCNN) and not model.training
+    # the course's 1 000 Fashion-MNIST test images (all from the official test set)
+    _, _, x_test, y_test = data.load_fashion_mnist()
+    accuracy = evaluate(model, data.as_tensor_dataset(x_test, y_test), device="cpu")[1]
+    assert accuracy >= RECIPES["smallcnn_fashion"].min_test_acc
+
+
+def test_smallcnn_fashion_readme_accuracy_on_the_full_test_set():
+    """data/README.md's accuracy is measured on the 10 000 official test images (the Debian
+    package dataset-fashion-mnist; skipped where it is not installed)."""
+    from helpers.models.trained import RECIPES, trained_model
+    from helpers.train import evaluate
+
+    try:
+        x_test, y_test = RECIPES["smallcnn_fashion"].test_set()
+    except FileNotFoundError:
+        pytest.skip("the Debian package dataset-fashion-mnist is not installed")
+    assert x_test.shape == (10_000, 28, 28)
+    model = trained_model("smallcnn_fashion")
+    accuracy = evaluate(model, data.as_tensor_dataset(x_test, y_test), device="cpu")[1]
+    assert _readme_weights_row("smallcnn_fashion")[2] == f"{accuracy:.4f}"
 
 
 def test_load_weights_uses_weights_only(monkeypatch):
@@ -563,3 +601,26 @@ def test_make_weights_reproduces_the_shipped_weights(data_copy):
     assert abs(retrained - shipped) <= 0.005
     text = (data_copy / "README.md").read_text(encoding="utf-8")
     assert text.count("<!-- weights:begin -->") == 1 and f"| {retrained:.4f} |" in text
+
+
+def test_make_weights_keeps_the_stated_accuracy_without_the_test_set(monkeypatch):
+    """Without the Debian package, the README keeps smallcnn_fashion's stated accuracy (so that
+    `make_weights.py lenet5_mnist` works on any machine)."""
+    import dataclasses
+    import importlib.util
+
+    from helpers.models import trained
+
+    script = data.DATA_DIR.parent / "scripts" / "make_weights.py"
+    spec = importlib.util.spec_from_file_location("_make_weights", script)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def missing():
+        raise FileNotFoundError("no dataset-fashion-mnist")
+
+    recipe = dataclasses.replace(trained.RECIPES["smallcnn_fashion"], test_set=missing)
+    monkeypatch.setitem(tool.RECIPES, "smallcnn_fashion", recipe)
+    section = tool.weights_section(data.DATA_DIR)
+    row = _readme_weights_row("smallcnn_fashion")
+    assert f"| {row[2]} | {row[3]} |" in section  # the accuracy, then the bytes

@@ -25,12 +25,14 @@ _CHECKERS = {
     "pooling": "avg_pool2d_conv max_pool2d_naive unchanged_fraction",
     "normalization": "batch_norm_step batch_norm_train fold_bn group_norm_forward ln_in_from_gn",
     "backprop": "centred_difference conv2d_backward_naive conv3_backward max_pool2d_backward_naive",
-    "matrix": "conv_matrix_naive conv_transpose_zeros im2col_naive matrix_4x9",
-    "architectures": "layer_table lenet5 stack_vs_single vgg_block",
-    "efficient": "basic_block bottleneck_block inception_cost inception_module separable_cost",
-    "visualize": "gradient_ascent gram_matrix saliency_map style_loss",
+    "matrix": "conv2d_weight_grad conv_matrix_naive conv_transpose_zeros im2col_naive matrix_4x9",
+    "architectures": "layer_table lenet5 linear_to_conv stack_vs_single vgg_block",
+    "efficient": "basic_block bottleneck_block channel_shuffle inception_cost inception_module "
+    "separable_cost",
+    "visualize": "fgsm grad_cam gradient_ascent gram_matrix saliency_map style_loss",
     "beyond": "conv3d_cost rising_tone_filter text_cnn_shapes",
     "convolution": "combined_kernel conv1d_naive conv2d_multi conv2d_single conv_full",
+    "practice": "dropout_forward freeze_for_probe kaiming_normal param_groups random_crop",
     "core": "Verdict",
 }
 _HOME = {name: module for module, names in _CHECKERS.items() for name in names.split()}

@@ -1,4 +1,4 @@
-"""Checkers for notebook 08 (classic architectures: LeNet-5, AlexNet, VGG).
+"""Checkers for notebook 08 (classic architectures: LeNet-5, AlexNet, VGG, FC as conv).
 
 References come from PyTorch: the student's networks are compared, weight for weight, with
 :mod:`helpers.models`; layer tables with ``nn`` layers run on the ``meta`` device (shapes
@@ -23,6 +23,7 @@ __all__ = [
     "ALEXNET_LAYERS",
     "layer_table",
     "lenet5",
+    "linear_to_conv",
     "stack_vs_single",
     "vgg_block",
 ]
@@ -407,3 +408,85 @@ def stack_vs_single(student_fn) -> str:
             f"({stack_ref}, {single_ref}).\nHint: {hint}"
         )
     return f"{count} cases: e.g. three 3x3 layers = 27C² weights, one 7x7 = 49C²."
+
+
+# ------------------------------------------------------- 8.6 a linear layer as a convolution
+
+_FC_TO_CONV = (
+    "helpers.models.fully_convolutional.linear_to_conv",
+    "helpers.models.fully_convolutional.convolutionalize",
+)
+
+
+def _fc_values(conv: nn.Module, x: torch.Tensor, label: str) -> torch.Tensor:
+    out = _forward(conv, x, label)
+    n, c, h, w = x.shape
+    if out.ndim != 4 or tuple(out.shape[2:]) != (1, 1):
+        hint = "return an nn.Conv2d whose kernel covers the whole (H, W) map."
+        if out.ndim == 2:
+            hint = (
+                "return a convolution, not a linear layer: its output keeps two spatial axes "
+                "of size 1, (N, out_features, 1, 1), so that a larger input gives a map."
+            )
+        raise Mismatch(
+            f"{label}:\nfor x of shape {tuple(x.shape)} your layer returns shape "
+            f"{tuple(out.shape)}, expected (N, out_features, 1, 1).\nHint: {hint}"
+        )
+    return out.flatten(1)
+
+
+@checker("8.6", "linear_to_conv", forbid=_FC_TO_CONV)
+def linear_to_conv(student_fn) -> str:
+    """Check ``student_fn(linear, in_shape) -> nn.Conv2d`` equal to ``linear`` on (C, H, W) maps."""
+    cases = [(4, 3, 3, 5, True), (2, 5, 7, 3, True), (16, 1, 1, 10, True), (3, 2, 4, 6, True)]
+    hidden = [(1, 6, 6, 2, True), (8, 3, 2, 1, True), (2, 3, 3, 4, False)]
+    random = generator(86)
+    for heading, (c, h, w, out_features, bias) in numbered_cases(cases, hidden=hidden):
+        label = f"{heading} (nn.Linear({c * h * w}, {out_features}), in_shape=({c}, {h}, {w}))"
+        linear = nn.Linear(c * h * w, out_features, bias=bias)
+        with torch.no_grad():
+            linear.weight.copy_(torch.randn(linear.weight.shape, generator=random))
+            if bias:
+                linear.bias.copy_(torch.randn(out_features, generator=random))
+        x = torch.randn(2, c, h, w, generator=random)
+        big = torch.randn(1, c, h + 2, w + 1, generator=random)
+        with torch.no_grad():
+            expected = linear(x.flatten(1))
+            corner = linear(big[:, :, :h, :w].flatten(1))
+            last = linear(big[:, :, 2:, 1:].flatten(1))
+            weight, b = linear.weight.clone(), None if linear.bias is None else linear.bias.clone()
+        conv = _module(call(student_fn, linear, (c, h, w), case=label), label)
+        got = _fc_values(conv, x, label)
+        if got.shape != expected.shape or not torch.allclose(got, expected, atol=1e-4, rtol=1e-4):
+            hint = "the weights of the convolution are the linear weights reshaped."
+            reordered = weight.reshape(out_features, h, w, c).permute(0, 3, 1, 2)
+            channels_last = nn.functional.conv2d(x, reordered, b)
+            if got.shape != expected.shape:
+                hint = "the convolution has out_features output channels."
+            elif torch.allclose(got, channels_last.flatten(1), atol=1e-4, rtol=1e-4):
+                hint = (
+                    "reshape the weights to (out_features, C, H, W): nn.Flatten reads the map "
+                    "channel by channel, then row by row, not (H, W, C)."
+                )
+            elif b is not None and torch.allclose(got, expected - b, atol=1e-4, rtol=1e-4):
+                hint = "copy the bias of the linear layer too."
+            raise Mismatch(
+                f"{label}:\nyour convolution's outputs differ from the linear layer's on the "
+                f"same (C, H, W) maps.\nHint: {hint}"
+            )
+        out = _forward(conv, big, label)
+        if tuple(out.shape) != (1, out_features, 3, 2) or not (
+            torch.allclose(out[..., 0, 0], corner, atol=1e-4, rtol=1e-4)
+            and torch.allclose(out[..., -1, -1], last, atol=1e-4, rtol=1e-4)
+        ):
+            raise Mismatch(
+                f"{label}:\non a larger map of shape {tuple(big.shape)} your layer returns "
+                f"{tuple(out.shape)}, expected a (1, {out_features}, 3, 2) map whose corners "
+                "are the linear layer on the corner windows.\nHint: stride 1, no padding, "
+                "kernel (H, W)."
+            )
+    count = case_count(cases, hidden)
+    return (
+        f"{count} layers: the same outputs as nn.Linear on (C, H, W) maps, and a map of "
+        "outputs on larger inputs."
+    )

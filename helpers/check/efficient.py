@@ -10,7 +10,9 @@ outputs differ, functional variants of the block (no shortcut, ReLU before the a
 stride on the wrong convolution, ...) name the mistake.
 
 The cost exercises are compared with ``nn.Conv2d`` layers (and
-:class:`helpers.models.InceptionModule`), counted by :mod:`helpers.costs`.
+:class:`helpers.models.InceptionModule`), counted by :mod:`helpers.costs`. The channel
+shuffle (9.6) is compared with the permutation ``arange(C).reshape(g, C / g).T`` applied to
+the channels, after checking that the answer moves whole channels and nothing else.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..costs import count_params, model_costs
 from .answers import whole_number, whole_pair
+from .arrays import compare, to_numpy
 from .core import Mismatch, answer, call, case_count, checker, numbered_cases
 from .grading import COST_COUNTERS, generator
 from .modules import expect_module, run_module
@@ -33,6 +37,7 @@ from .modules import expect_module, run_module
 __all__ = [
     "basic_block",
     "bottleneck_block",
+    "channel_shuffle",
     "inception_cost",
     "inception_module",
     "separable_cost",
@@ -721,4 +726,103 @@ def separable_cost(student_fn) -> str:
     count = case_count(_SEPARABLE_CASES, _HIDDEN_SEPARABLE)
     return (
         f"{count} cases match nn.Conv2d(groups=C_in) + a 1x1 conv, among them MobileNet's layers."
+    )
+
+
+# ------------------------------------------------------------------ 9.6 channel shuffle
+
+# (N, C, H, W, groups); C != groups**2 in the cases shown, so the inverse shuffle differs
+_SHUFFLE_CASES = [
+    (2, 6, 3, 4, 2),
+    (1, 12, 2, 2, 3),
+    (2, 8, 3, 1, 4),
+    (3, 10, 2, 3, 5),
+    (1, 24, 2, 2, 4),
+]
+_HIDDEN_SHUFFLE = [
+    (2, 9, 2, 2, 3),  # C = g**2: the shuffle is its own inverse
+    (1, 7, 3, 2, 1),  # one group: nothing moves
+    (2, 6, 2, 2, 6),  # as many groups as channels: nothing moves either
+    (1, 30, 1, 1, 5),
+]
+_SHUFFLE_FORBID = (
+    "torch.nn.ChannelShuffle",
+    "torch.nn.functional.channel_shuffle",
+    "torch.native_channel_shuffle",
+    "helpers.models.channel_shuffle",
+    "helpers.models.shufflenet.channel_shuffle",
+)
+
+
+def _permutation(channels: int, groups: int) -> np.ndarray:
+    """Output channel ``i`` of the shuffle is input channel ``perm[i]``."""
+    return np.arange(channels).reshape(groups, channels // groups).T.ravel()
+
+
+def _channel_sources(got: np.ndarray, x: np.ndarray) -> list[int] | None:
+    """For each output channel, the input channel it equals exactly; None if one equals none."""
+    sources = []
+    for c in range(got.shape[1]):
+        same = [i for i in range(x.shape[1]) if np.array_equal(got[:, c], x[:, i])]
+        if not same:
+            return None
+        sources.append(same[0])
+    return sources
+
+
+def _shuffle_hint(sources, channels: int, groups: int) -> str:
+    n = channels // groups
+    if sources == list(range(channels)):
+        return (
+            "the channels are in their original order: after reshaping to (N, g, C/g, H, W), "
+            "transpose the two channel axes (1 and 2) before flattening back."
+        )
+    if sources == list(np.arange(channels).reshape(n, groups).T.ravel()):
+        return (
+            f"that is the inverse shuffle: you reshaped the channels to (C/g, g) = ({n}, "
+            f"{groups}); reshape to (g, C/g) = ({groups}, {n}), groups first, then transpose."
+        )
+    if len(set(sources)) < channels:
+        return "some input channels appear twice and others not at all: move every channel once."
+    return (
+        "a permutation of the channels, but not the shuffle: reshape to (N, g, C/g, H, W), "
+        "transpose axes 1 and 2, reshape to (N, C, H, W)."
+    )
+
+
+@checker("9.6", "channel_shuffle", forbid=_SHUFFLE_FORBID)
+def channel_shuffle(student_fn) -> str:
+    """Check ``student_fn(x, groups)`` -> ``x`` with its channels shuffled (ShuffleNet)."""
+    for heading, (n, c, h, w, g) in numbered_cases(_SHUFFLE_CASES, hidden=_HIDDEN_SHUFFLE):
+        label = f"{heading} (x.shape=({n}, {c}, {h}, {w}), groups={g})"
+        x = torch.randn(n, c, h, w, generator=generator(heading.number))
+        got = answer(student_fn, x.clone(), g, case=label)
+        got = to_numpy(got, case=label)
+        x_np = x.numpy()
+        expected = x_np[:, _permutation(c, g)]
+        if got.shape == (n, g, c // g, h, w) or got.shape == (n, c // g, g, h, w):
+            raise Mismatch(
+                f"{label}:\nyour output has shape {got.shape}, expected {(n, c, h, w)}.\n"
+                "Hint: flatten the two channel axes back into one: reshape to (N, C, H, W)."
+            )
+        if got.shape == expected.shape:
+            sources = _channel_sources(got, x_np)
+            if sources is None:
+                raise Mismatch(
+                    f"{label}:\nyour output is not a permutation of the input channels: some "
+                    "output channel holds values from other channels or other positions.\n"
+                    "Hint: reshape only the channel axis, (N, C, H, W) -> (N, g, C/g, H, W), "
+                    "and keep H and W where they are."
+                )
+            if sources != list(_permutation(c, g)):
+                raise Mismatch(
+                    f"{label}:\nyour output moves whole channels, but to the wrong places: "
+                    f"output channels 0..{c - 1} come from input channels {sources}, expected "
+                    f"{list(map(int, _permutation(c, g)))}.\nHint: {_shuffle_hint(sources, c, g)}"
+                )
+        compare(got, expected, case=label, atol=0.0, rtol=0.0, float32_tolerance=False)
+    count = case_count(_SHUFFLE_CASES, _HIDDEN_SHUFFLE)
+    return (
+        f"{count} cases: a permutation of the channels, and the one of ShuffleNet "
+        "(reshape to (g, C/g), transpose, flatten)."
     )

@@ -14,7 +14,13 @@ from .arrays import compare, describe, show_pair, to_numpy, tolerances
 from .core import Mismatch, call, case_count, checker, numbered_cases
 from .grading import rng
 
-__all__ = ["conv_matrix_naive", "conv_transpose_zeros", "im2col_naive", "matrix_4x9"]
+__all__ = [
+    "conv2d_weight_grad",
+    "conv_matrix_naive",
+    "conv_transpose_zeros",
+    "im2col_naive",
+    "matrix_4x9",
+]
 
 _FLIPPED = (
     "your matrix holds the kernel rotated by 180° (a true convolution). PyTorch's conv2d "
@@ -45,6 +51,15 @@ _TRANSPOSE = (
     "torch.nn.grad.conv2d_input",
 )
 _IM2COL = ("torch.nn.functional.unfold", "helpers.conv.im2col", "helpers.im2col.im2col")
+# dW in one call: the course's backward pass, PyTorch's own weight gradient, or autograd.
+# (im2col stays allowed: the exercise builds the product from its columns.)
+_WEIGHT_GRAD = (
+    "helpers.conv.conv2d_backward",
+    "helpers.conv_backward.conv2d_backward",
+    "torch.nn.grad.conv2d_weight",
+    "torch.autograd.grad",
+    "torch.autograd.backward",
+)
 
 
 def _reference_matrix(w: np.ndarray, size, stride=1, padding=0) -> np.ndarray:
@@ -351,3 +366,108 @@ def im2col_naive(student_fn) -> str:
         )
     count = case_count(cases, hidden)
     return f"{count} cases match torch.nn.functional.unfold (batches, channels, stride, padding)."
+
+
+def _weight_grad(x: np.ndarray, delta_z: np.ndarray, k: int, stride: int, padding: int):
+    """dL/dw of ``F.conv2d(x, w, stride=stride, padding=padding)`` for the upstream gradient
+    ``delta_z``, from PyTorch (float64)."""
+    c_out, c = delta_z.shape[1], x.shape[1]
+    grad = torch.nn.grad.conv2d_weight(
+        torch.from_numpy(x), (c_out, c, k, k), torch.from_numpy(delta_z), stride, padding
+    )
+    return grad.numpy()
+
+
+def _unordered_product(x: np.ndarray, delta_z: np.ndarray, k: int, stride: int, padding: int):
+    """The typical slip: ``delta_z.reshape(C_out, -1)`` and ``cols.reshape(C*k*k, -1)``
+    without moving the batch axis behind the channel axis first."""
+    n, c_out = delta_z.shape[:2]
+    cols = F.unfold(torch.from_numpy(x), k, stride=stride, padding=padding).numpy()
+    product = delta_z.reshape(c_out, -1) @ cols.reshape(cols.shape[1], -1).T
+    return product.reshape(c_out, x.shape[1], k, k)
+
+
+_WEIGHT_GRAD_CASES = [  # x shape (N, C, H, W), C_out, k, stride, padding
+    ((1, 1, 4, 4), 1, 3, 1, 0),
+    ((2, 3, 5, 6), 4, 3, 1, 0),
+    ((3, 2, 7, 7), 3, 3, 2, 1),
+    ((2, 3, 6, 5), 2, 2, 1, 1),
+    ((4, 2, 5, 5), 3, 1, 1, 0),
+]
+_WEIGHT_GRAD_HIDDEN = [
+    ((2, 2, 5, 5), 3, 5, 1, 0),  # a kernel as large as the input: one position per image
+    ((3, 2, 8, 7), 2, 3, 3, 2),  # stride 3, padding 2
+]
+
+
+@checker("7.5", "conv2d_weight_grad", forbid=_WEIGHT_GRAD)
+def conv2d_weight_grad(student_fn) -> str:
+    """Check ``student_fn(x, delta_z, k, stride, padding)`` == dL/dw of ``F.conv2d``:
+    ``x: (N, C, H, W)``, ``delta_z: (N, C_out, H', W')``, result ``(C_out, C, k, k)``."""
+    random = rng(75)
+    for heading, (shape, c_out, k, stride, padding) in numbered_cases(
+        _WEIGHT_GRAD_CASES, hidden=_WEIGHT_GRAD_HIDDEN
+    ):
+        n, c, h, w = shape
+        out = ((h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1)
+        x = random.standard_normal(shape)
+        delta_z = random.standard_normal((n, c_out, *out))
+        label = f"{heading} ({describe(x=x, delta_z=delta_z, k=k, stride=stride, padding=padding)})"
+        expected = _weight_grad(x, delta_z, k, stride, padding)
+        mistakes = [
+            (
+                expected[:, :, ::-1, ::-1],
+                "no rotation here: dW[o, c, u, v] multiplies delta_z[n, o, i, j] with the input "
+                "pixel that w[o, c, u, v] met, x_pad[n, c, i*S + u, j*S + v]. The product "
+                "delta @ X_col.T pairs them without any flipping.",
+            ),
+            (
+                _unordered_product(x, delta_z, k, stride, padding),
+                "the columns of delta and X_col are not in the same order. Both must run "
+                "over (n, i, j): move the batch axis behind the channel axis first "
+                "(delta_z.transpose(1, 0, 2, 3) and cols.transpose(1, 0, 2)), then reshape to "
+                "(C_out, N*H'*W') and (C*k*k, N*H'*W').",
+            ),
+        ]
+        if n > 1:
+            mistakes += [
+                (
+                    _weight_grad(x[:1], delta_z[:1], k, stride, padding),
+                    "that is the gradient of the first image only. The same weights serve "
+                    "every image of the batch, so dW sums over all N images: N*H'*W' columns.",
+                ),
+                (
+                    expected / n,
+                    "that is the mean over the batch; the gradient of the loss is the sum "
+                    "(the loss already averages, if it does).",
+                ),
+            ]
+        compare(
+            call(student_fn, x, delta_z, k, stride, padding, case=label),
+            expected,
+            case=label,
+            name="your dW",
+            shape_hints=[
+                (
+                    (c_out, c * k * k),
+                    "that is dW_row = delta @ X_col.T; reshape it to (C_out, C, k, k), the "
+                    "shape of w.",
+                ),
+                (
+                    (c * k * k, c_out),
+                    "that is X_col @ delta.T, the transpose: delta @ X_col.T has C_out rows.",
+                ),
+                (
+                    (n, c_out, c, k, k),
+                    "one gradient per image: add them up over the batch axis, or put the N "
+                    "images side by side in one product (N*H'*W' columns).",
+                ),
+            ],
+            known_mistakes=mistakes,
+        )
+    count = case_count(_WEIGHT_GRAD_CASES, _WEIGHT_GRAD_HIDDEN)
+    return (
+        f"{count} cases (batches, channels, stride, padding) match PyTorch's weight gradient: "
+        "dW = delta @ X_col.T, the weight sharing of the forward pass turned into a sum over "
+        "every position of every image."
+    )

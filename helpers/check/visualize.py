@@ -1,16 +1,18 @@
-"""Checkers for notebook 10 (what CNNs learn). References come from :mod:`helpers.visualize`."""
+"""Checkers for notebook 10 (what CNNs learn). References come from :mod:`helpers.visualize`
+and :mod:`helpers.explain`."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from .. import explain
 from .. import visualize as ref
 from .arrays import compare, describe
 from .core import Mismatch, call, case_count, checker, numbered_cases
 from .grading import generator, seed
 
-__all__ = ["gradient_ascent", "gram_matrix", "saliency_map", "style_loss"]
+__all__ = ["fgsm", "grad_cam", "gradient_ascent", "gram_matrix", "saliency_map", "style_loss"]
 
 
 def _randn(*shape: int, number: int) -> torch.Tensor:
@@ -232,3 +234,111 @@ def saliency_map(student_fn) -> str:
     return (
         f"{case_count(cases, hidden)} cases (1 to 3 channels, batches) match max_c |∂ score / ∂ x|."
     )
+
+
+@checker("10.5", "grad_cam", forbid=("helpers.explain.grad_cam",))
+def grad_cam(student_fn) -> str:
+    """Check ``student_fn(activations, gradients)``: ``(K, h, w) -> (h, w)``,
+    ``ReLU(Σ_k α_k A_k)`` with ``α_k`` the mean of ``∂y/∂A_k`` over positions."""
+    # every case has h·w > 1 (so that a sum is not a mean) and K > 1 but one
+    shapes = [(4, 3, 3), (2, 5, 4), (8, 6, 6), (1, 2, 3), (16, 10, 10)]
+    hidden = [(3, 1, 1), (5, 7, 2)]  # one position; a tall map
+    for heading, shape in numbered_cases(shapes, hidden=hidden):
+        k, h, w = shape
+        activations = _randn(*shape, number=600 + heading.number).abs()  # after a ReLU
+        gradients = _randn(*shape, number=700 + heading.number)
+        label = f"{heading} ({describe(activations=activations.numpy())}, gradients alike)"
+        got = call(student_fn, *_torch_args(activations, gradients), case=label)
+        alpha = gradients.mean(dim=(1, 2), keepdim=True)
+        weighted = alpha * activations
+        mistakes = [
+            (weighted.sum(dim=0).numpy(), "keep only the positive part: ReLU after the sum."),
+            (
+                weighted.clamp(min=0).sum(dim=0).numpy(),
+                "apply the ReLU once, to the weighted sum, not to each weighted map.",
+            ),
+            (
+                (gradients * activations).sum(dim=0).clamp(min=0).numpy(),
+                "α_k is one number per channel: average the gradient over the h·w positions "
+                "before you multiply (no pixel-by-pixel product).",
+            ),
+            (
+                weighted.sum(dim=0).abs().numpy(),
+                "keep only the positive part (ReLU), not the absolute value.",
+            ),
+        ]
+        if h * w > 1:
+            mistakes.append(
+                (
+                    (h * w * weighted).sum(dim=0).clamp(min=0).numpy(),
+                    "average the gradient over the positions; you summed it.",
+                )
+            )
+        if k > 1:
+            mistakes.append(
+                (
+                    weighted.mean(dim=0).clamp(min=0).numpy(),
+                    "add up the weighted maps over the channels; you averaged them.",
+                )
+            )
+        compare(
+            got,
+            explain.grad_cam(activations, gradients).numpy(),
+            case=label,
+            atol=1e-9,
+            rtol=1e-7,
+            shape_hints=[
+                ((k, h, w), "add the weighted maps up over the channels: one (h, w) map."),
+                ((k,), "those are the weights α_k; return the map ReLU(Σ_k α_k A_k)."),
+                ((k, 1, 1), "those are the weights α_k; return the map ReLU(Σ_k α_k A_k)."),
+            ],
+            known_mistakes=mistakes,
+        )
+    return f"{case_count(shapes, hidden)} cases match ReLU(Σ_k α_k A_k), α_k = mean of ∂y/∂A_k."
+
+
+@checker("10.6", "fgsm", forbid=("helpers.explain.fgsm",))
+def fgsm(student_fn) -> str:
+    """Check ``student_fn(model, x, y, eps)``: ``clip(x + ε sign(∇_x CE(model(x), y)), 0, 1)``."""
+    # (batch, channels, eps); case 3 has eps = 0: the images come back unchanged
+    cases = [(1, 1, 0.1), (4, 1, 0.25), (3, 3, 0.05), (2, 2, 0.0), (5, 1, 0.5)]
+    hidden = [(6, 3, 0.3), (1, 2, 1.0)]
+    for heading, (n, c, eps) in numbered_cases(cases, hidden=hidden):
+        model = _tiny_cnn(in_channels=c, number=30 + heading.number)
+        x = torch.rand(n, c, 8, 8, generator=generator(800 + heading.number), dtype=torch.float64)
+        y = torch.randint(0, 3, (n,), generator=generator(900 + heading.number))
+        label = f"{heading} ({describe(x=x.numpy(), y=y.tolist(), eps=eps)})"
+        kept = x.clone()
+        got = call(student_fn, model, x, y, eps, case=label)
+        if not torch.equal(x, kept):
+            raise Mismatch(f"{label}:\nyour function changed x in place; work on a copy.")
+        xg = x.clone().requires_grad_(True)
+        logits = model(xg)
+        (grad,) = torch.autograd.grad(nn.functional.cross_entropy(logits, y), xg)
+        xs = x.clone().requires_grad_(True)
+        (grad_score,) = torch.autograd.grad(model(xs).gather(1, y[:, None]).sum(), xs)
+        mistakes = [
+            ((x + eps * grad.sign()).numpy(), "clip the result to the valid range [0, 1]."),
+            (
+                (x + eps * grad).clamp(0, 1).numpy(),
+                "step by ε times the *sign* of the gradient, not the gradient itself.",
+            ),
+            (
+                (x - eps * grad.sign()).clamp(0, 1).numpy(),
+                "you went down the loss: the attack adds ε · sign(∇x loss).",
+            ),
+            (
+                (x + eps * grad_score.sign()).clamp(0, 1).numpy(),
+                "differentiate the cross-entropy loss of the true labels, not the class score.",
+            ),
+        ]
+        compare(
+            got,
+            explain.fgsm(model, x, y, eps).numpy(),
+            case=label,
+            atol=1e-9,
+            rtol=1e-7,
+            shape_hints=[((c, 8, 8), "keep the batch axis: return (N, C, H, W).")],
+            known_mistakes=[m for m in mistakes if eps > 0],
+        )
+    return f"{case_count(cases, hidden)} cases match clip(x + ε · sign(∇x loss), 0, 1)."

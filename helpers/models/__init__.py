@@ -6,7 +6,14 @@
 * :mod:`~helpers.models.inception`: :class:`InceptionModule` (GoogLeNet, 2015);
 * :mod:`~helpers.models.resnet`: :class:`BasicBlock`, :class:`Bottleneck`, :func:`resnet`
   (ResNet-18 .. 152), :func:`small_resnet` (CIFAR-style, with a plain-network switch);
-* :mod:`~helpers.models.mobilenet`: :class:`DepthwiseSeparable` (MobileNet, 2017).
+* :mod:`~helpers.models.mobilenet`: :class:`DepthwiseSeparable`, :func:`mobilenet_v1`
+  (MobileNet, 2017, with its width multiplier);
+* :mod:`~helpers.models.nin`: :class:`MLPConv`, :class:`NiN` (Network in Network, 2014);
+* :mod:`~helpers.models.preact`: :class:`PreActBlock` (pre-activation ResNet, 2016) and
+  :func:`block_input_gradients`;
+* :mod:`~helpers.models.shufflenet`: :func:`channel_shuffle` (ShuffleNet, 2018);
+* :mod:`~helpers.models.scaling`: :func:`compound_multipliers`, :func:`scaled_resnet`
+  (EfficientNet's compound scaling, 2019).
 
 Every model checks its input: a tensor of the wrong shape gets a ``ValueError`` that says
 which shape was expected.
@@ -15,12 +22,19 @@ which shape was expected.
 from .alexnet import AlexNet
 from .inception import InceptionModule
 from .lenet import C3_CONNECTIONS, LeNet5, paper_parameter_counts
-from .mobilenet import DepthwiseSeparable
+from .mobilenet import MOBILENET_V1_BLOCKS, DepthwiseSeparable, mobilenet_v1
+from .nin import MLPConv, NiN
+from .preact import PreActBlock, block_input_gradients
 from .resnet import BasicBlock, Bottleneck, ResNet, resnet, small_resnet
+from .scaling import EFFICIENTNET_COEFFICIENTS, compound_multipliers, scaled_resnet
+from .shufflenet import channel_shuffle, group_connectivity, shuffle_permutation
+from .small import SmallCNN
 from .vgg import VGG, VGG_CONFIGS, vgg, vgg_block
 
 __all__ = [
     "C3_CONNECTIONS",
+    "EFFICIENTNET_COEFFICIENTS",
+    "MOBILENET_V1_BLOCKS",
     "VGG",
     "VGG_CONFIGS",
     "AlexNet",
@@ -29,9 +43,20 @@ __all__ = [
     "DepthwiseSeparable",
     "InceptionModule",
     "LeNet5",
+    "MLPConv",
+    "NiN",
+    "PreActBlock",
     "ResNet",
+    "SmallCNN",
+    "block_input_gradients",
+    "channel_shuffle",
+    "compound_multipliers",
+    "group_connectivity",
+    "mobilenet_v1",
     "paper_parameter_counts",
     "resnet",
+    "scaled_resnet",
+    "shuffle_permutation",
     "small_resnet",
     "vgg",
     "vgg_block",

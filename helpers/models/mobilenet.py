@@ -9,15 +9,23 @@ The depthwise-separable block factorises it into
 
 each followed by BatchNorm and ReLU. The cost ratio to a full 3x3 convolution is
 ``1/C_out + 1/9``.
+
+:func:`mobilenet_v1` builds the whole network of the paper's Table 1 (a 3x3 convolution,
+13 depthwise-separable blocks, global average pooling, a linear layer), thinned by the
+**width multiplier** ``alpha`` (Section 4.2): every layer gets ``alpha`` times its channels,
+so the cost of a layer with ``alpha * M`` inputs and ``alpha * N`` outputs falls by about
+``alpha ** 2``.
 """
 
 from __future__ import annotations
+
+import numbers
 
 from torch import nn
 
 from ._common import check_input, positive
 
-__all__ = ["DepthwiseSeparable"]
+__all__ = ["MOBILENET_V1_BLOCKS", "DepthwiseSeparable", "mobilenet_v1"]
 
 
 class DepthwiseSeparable(nn.Module):
@@ -47,3 +55,50 @@ class DepthwiseSeparable(nn.Module):
         check_input(x, "DepthwiseSeparable", self.in_channels)
         x = self.relu(self.bn1(self.depthwise(x)))
         return self.relu(self.bn2(self.pointwise(x)))
+
+
+# (output channels, stride) of the 13 depthwise-separable blocks of the paper's Table 1
+MOBILENET_V1_BLOCKS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    *[(512, 1)] * 5,
+    (1024, 2),
+    (1024, 1),
+)
+
+
+def mobilenet_v1(
+    alpha: float = 1.0, num_classes: int = 1000, in_channels: int = 3
+) -> nn.Sequential:
+    """MobileNet (Howard et al., 2017, Table 1) with width multiplier ``alpha`` in (0, 1].
+
+    3x3 conv (32 alpha channels, stride 2) -> BN -> ReLU, the 13 blocks of
+    :data:`MOBILENET_V1_BLOCKS` (``round(alpha * channels)`` each), global average pooling
+    and a linear layer from ``round(1024 * alpha)`` to ``num_classes``. Any input size the
+    five stride-2 layers allow; the paper's resolutions are 224, 192, 160 and 128.
+    ``x: (N, in_channels, H, W)`` -> ``(N, num_classes)``.
+    """
+    fname = "mobilenet_v1"
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha <= 1:
+        raise ValueError(f"{fname}: alpha must be a number in (0, 1], got {alpha!r}")
+    num_classes = positive(num_classes, "num_classes", fname)
+    in_channels = positive(in_channels, "in_channels", fname)
+
+    def width(channels: int) -> int:
+        return max(1, round(alpha * channels))
+
+    channels = width(32)
+    layers = [
+        nn.Conv2d(in_channels, channels, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(channels),
+        nn.ReLU(inplace=True),
+    ]
+    for out_channels, stride in MOBILENET_V1_BLOCKS:
+        layers.append(DepthwiseSeparable(channels, width(out_channels), stride))
+        channels = width(out_channels)
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes)]
+    return nn.Sequential(*layers)

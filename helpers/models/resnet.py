@@ -52,6 +52,19 @@ def _check_bool(value, name: str, fname: str) -> bool:
     return value
 
 
+def _block_arguments(block, fname, in_channels, channels, stride, residual) -> tuple[int, int]:
+    """Check a residual block's arguments (errors name them); set ``block.in_channels`` and
+    ``block.residual``; return the checked ``channels = (name, value)`` value and stride."""
+    block.in_channels = positive(in_channels, "in_channels", fname)
+    block.residual = _check_bool(residual, "residual", fname)
+    return positive(channels[1], channels[0], fname), positive(stride, "stride", fname)
+
+
+def _add_shortcut(block, out, x):
+    """``relu(out + shortcut(x))``, or ``relu(out)`` for a plain block (no shortcut)."""
+    return block.relu(out if block.shortcut is None else out + block.shortcut(x))
+
+
 class BasicBlock(nn.Module):
     """3x3 conv (stride) -> BN -> ReLU -> 3x3 conv -> BN, plus the shortcut, then ReLU.
 
@@ -65,11 +78,9 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, residual: bool = True):
         super().__init__()
-        fname = "BasicBlock"
-        self.in_channels = positive(in_channels, "in_channels", fname)
-        self.out_channels = positive(out_channels, "out_channels", fname)
-        stride = positive(stride, "stride", fname)
-        self.residual = _check_bool(residual, "residual", fname)
+        self.out_channels, stride = _block_arguments(
+            self, "BasicBlock", in_channels, ("out_channels", out_channels), stride, residual
+        )
         self.conv1, self.bn1 = _conv_bn(in_channels, out_channels, 3, stride)
         self.conv2, self.bn2 = _conv_bn(out_channels, out_channels, 3)
         self.relu = nn.ReLU(inplace=True)
@@ -79,10 +90,7 @@ class BasicBlock(nn.Module):
         """``x: (N, in_channels, H, W)`` -> ``(N, out_channels, H', W')``."""
         check_input(x, "BasicBlock", self.in_channels)
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.shortcut is not None:
-            out = out + self.shortcut(x)
-        return self.relu(out)
+        return _add_shortcut(self, self.bn2(self.conv2(out)), x)
 
 
 class Bottleneck(nn.Module):
@@ -97,11 +105,9 @@ class Bottleneck(nn.Module):
 
     def __init__(self, in_channels: int, mid_channels: int, stride: int = 1, residual: bool = True):
         super().__init__()
-        fname = "Bottleneck"
-        self.in_channels = positive(in_channels, "in_channels", fname)
-        mid_channels = positive(mid_channels, "mid_channels", fname)
-        stride = positive(stride, "stride", fname)
-        self.residual = _check_bool(residual, "residual", fname)
+        mid_channels, stride = _block_arguments(
+            self, "Bottleneck", in_channels, ("mid_channels", mid_channels), stride, residual
+        )
         self.out_channels = self.expansion * mid_channels
         self.conv1, self.bn1 = _conv_bn(in_channels, mid_channels, 1)
         self.conv2, self.bn2 = _conv_bn(mid_channels, mid_channels, 3, stride)
@@ -114,10 +120,7 @@ class Bottleneck(nn.Module):
         check_input(x, "Bottleneck", self.in_channels)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        if self.shortcut is not None:
-            out = out + self.shortcut(x)
-        return self.relu(out)
+        return _add_shortcut(self, self.bn3(self.conv3(out)), x)
 
 
 class ResNet(nn.Module):

@@ -18,13 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from .lenet import LeNet5
+from .small import SmallCNN
 
-__all__ = ["RECIPES", "Recipe", "lenet5_mnist", "train_lenet5_mnist", "trained_model"]
+__all__ = [
+    "RECIPES",
+    "Recipe",
+    "fashion_test_set",
+    "full_fashion_mnist",
+    "lenet5_mnist",
+    "mnist_test_set",
+    "smallcnn_fashion",
+    "train_lenet5_mnist",
+    "train_smallcnn_fashion",
+    "trained_model",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,9 @@ class Recipe:
         min_test_acc: the test accuracy the shipped weights must reach (checked by the
             script and by the tests).
         description: one line for ``data/README.md``.
+        test_set: ``test_set() -> (x_test, y_test)``, the images (uint8 ``(N, 28, 28)``) and
+            labels the script measures the test accuracy on.
+        test_name: what ``test_set`` is, for ``data/README.md`` ("2 000 MNIST test digits").
     """
 
     build: Callable[[], nn.Module]
@@ -46,6 +62,44 @@ class Recipe:
     seed: int
     min_test_acc: float
     description: str
+    test_set: Callable[[], tuple] = None  # type: ignore[assignment]  (set in __post_init__)
+    test_name: str = "the 2 000 test digits of `mnist_small.npz`"
+
+    def __post_init__(self) -> None:
+        if self.test_set is None:
+            object.__setattr__(self, "test_set", mnist_test_set)
+
+
+def mnist_test_set():
+    """``(x_test, y_test)`` of :func:`helpers.data.load_mnist`: 2 000 digits."""
+    from ..data import load_mnist
+
+    return load_mnist()[2:]
+
+
+def _fit(build, data, seed: int, progress: bool, **options):
+    """``helpers.set_seed(seed)``, ``build()``, then ``helpers.train.fit`` on the CPU.
+
+    ``data``: ``(x_train, y_train, x_test, y_test)`` (uint8 images); ``options``: the
+    recipe's arguments of ``fit`` (epochs, lr, ...). Returns ``(model, history)``.
+    """
+    from .. import set_seed
+    from ..data import as_tensor_dataset
+    from ..train import fit
+
+    x_train, y_train, x_test, y_test = data
+    set_seed(seed)
+    model = build()
+    history = fit(
+        model,
+        as_tensor_dataset(x_train, y_train),
+        as_tensor_dataset(x_test, y_test),
+        device=torch.device("cpu"),
+        seed=seed,
+        progress=progress,
+        **options,
+    )
+    return model, history
 
 
 def lenet5_mnist() -> LeNet5:
@@ -65,24 +119,87 @@ def train_lenet5_mnist(seed: int = 0, progress: bool = False, epochs: int = 2):
         ``(model, history)``: the trained LeNet-5 in eval mode and its ``History``
         (``history.test_acc[-1]`` is the final test accuracy, about 0.97).
     """
-    from .. import set_seed
-    from ..data import as_tensor_dataset, load_mnist
-    from ..train import fit
+    from ..data import load_mnist
 
-    x_train, y_train, x_test, y_test = load_mnist()
-    set_seed(seed)
-    model = lenet5_mnist()
-    history = fit(
-        model,
-        as_tensor_dataset(x_train, y_train),
-        as_tensor_dataset(x_test, y_test),
+    return _fit(lenet5_mnist, load_mnist(), seed, progress, epochs=epochs, lr=2e-3)
+
+
+def full_fashion_mnist():
+    """The full Fashion-MNIST, from the Debian package ``dataset-fashion-mnist``.
+
+    The four IDX files in ``/usr/share/datasets/fashion-mnist/`` are checked against the
+    sha256 that ``scripts/make_datasets.py`` pins and read with its reader (instructors'
+    tooling: this needs the repository's ``scripts/`` and ``apt-get install
+    dataset-fashion-mnist``; students never call it).
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``: (60000, 28, 28) and (10000, 28, 28) uint8,
+        labels int64.
+
+    Raises:
+        FileNotFoundError: the package or ``scripts/make_datasets.py`` is missing.
+    """
+    import hashlib
+    import importlib.util
+
+    import numpy as np
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_datasets.py"
+    if not script.is_file():
+        raise FileNotFoundError(f"full_fashion_mnist: {script} is missing (a clone of the course)")
+    spec = importlib.util.spec_from_file_location("_make_datasets", script)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    arrays = []
+    for name, expected in tool.FASHION_FILES.items():
+        path = tool.FASHION_DIR / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"full_fashion_mnist: {path} is missing; install it with "
+                "`apt-get install dataset-fashion-mnist`"
+            )
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if actual != expected:
+            raise ValueError(f"full_fashion_mnist: {path} has sha256 {actual}, not {expected}")
+        images = "images" in name
+        data = tool.read_idx(path, 16 if images else 8)
+        arrays.append(data.reshape(-1, 28, 28) if images else data.astype(np.int64))
+    x_train, y_train, x_test, y_test = arrays  # the order of FASHION_FILES
+    return x_train, y_train, x_test, y_test
+
+
+def fashion_test_set():
+    """``(x_test, y_test)``: the official 10 000 Fashion-MNIST test images (Debian package)."""
+    return full_fashion_mnist()[2:]
+
+
+def smallcnn_fashion() -> SmallCNN:
+    """The architecture of ``"smallcnn_fashion"``: :class:`~helpers.models.small.SmallCNN`."""
+    return SmallCNN()
+
+
+def train_smallcnn_fashion(seed: int = 0, progress: bool = False, epochs: int = 4):
+    """Train ``"smallcnn_fashion"`` from scratch: the recipe of the shipped weights.
+
+    ``helpers.set_seed(seed)``, build :func:`smallcnn_fashion`, then ``helpers.train.fit`` on
+    the **full** Fashion-MNIST training set (60 000 images, :func:`full_fashion_mnist`):
+    Adam, learning rate 2e-3 with a cosine schedule, batches of 128, ``epochs`` passes (4 for
+    the shipped weights), on the CPU, evaluated on the 10 000 test images after every epoch.
+    About a minute on one laptop core.
+
+    Returns:
+        ``(model, history)``: the trained network in eval mode and its ``History``.
+    """
+    return _fit(
+        smallcnn_fashion,
+        full_fashion_mnist(),
+        seed,
+        progress,
         epochs=epochs,
         lr=2e-3,
-        device=torch.device("cpu"),
-        seed=seed,
-        progress=progress,
+        batch_size=128,
+        schedule="cosine",
     )
-    return model, history
 
 
 RECIPES: dict[str, Recipe] = {
@@ -95,6 +212,20 @@ RECIPES: dict[str, Recipe] = {
             'LeNet-5 (ReLU, max pooling; `LeNet5(activation="relu", pooling="max")`) trained '
             "on `mnist_small.npz` for 2 epochs (Adam, lr 2e-3, batch 64, seed 0): notebook 10"
         ),
+    ),
+    "smallcnn_fashion": Recipe(
+        build=smallcnn_fashion,
+        train=train_smallcnn_fashion,
+        seed=0,
+        min_test_acc=0.88,
+        description=(
+            "`SmallCNN()` (3 conv blocks of 16, 32, 64 channels, flattened to 576 features, linear "
+            "head; `helpers.models.small`) trained on the full Fashion-MNIST training set "
+            "(60 000 images, Debian `dataset-fashion-mnist`) for 4 epochs (Adam, lr 2e-3, "
+            "cosine schedule, batch 128, seed 0): notebook 12"
+        ),
+        test_set=fashion_test_set,
+        test_name="the 10 000 official Fashion-MNIST test images",
     ),
 }
 """``{name: Recipe}`` of every network shipped in ``data/weights/<name>.pt``."""
