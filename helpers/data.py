@@ -35,13 +35,17 @@ __all__ = [
     "DATA_DIR",
     "FASHION_MNIST_CLASSES",
     "MNIST_CLASSES",
+    "FASHION_DIR",
+    "FASHION_FILES",
     "DataFileError",
     "as_tensor_dataset",
     "data_dir",
     "data_status",
     "list_images",
     "list_weights",
+    "read_idx",
     "load_fashion_mnist",
+    "load_full_fashion_mnist",
     "load_image",
     "load_mnist",
     "load_weights",
@@ -246,6 +250,67 @@ def load_fashion_mnist(as_float: bool = False):
     class names in :data:`FASHION_MNIST_CLASSES`.
     """
     return _load_split("fashion_mnist_small.npz", as_float, "load_fashion_mnist")
+
+
+# The full Fashion-MNIST, from the Debian package dataset-fashion-mnist (the course's tooling
+# reads it: scripts/make_datasets.py for the subset, the pretrained network's recipe).
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_FILES = {  # in the order (x_train, y_train, x_test, y_test), with their sha256
+    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",  # noqa: E501
+    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",  # noqa: E501
+    "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",  # noqa: E501
+    "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",  # noqa: E501
+}
+
+
+def read_idx(path: Path, offset: int) -> np.ndarray:
+    """The uint8 payload of a gzipped IDX file (header: 16 bytes for images, 8 for labels).
+
+    Raises:
+        ValueError: the file is not an IDX file of uint8 items with that header.
+    """
+    import gzip
+
+    with gzip.open(path, "rb") as handle:
+        raw = handle.read()
+    magic, count = np.frombuffer(raw, dtype=">u4", count=2)
+    expected_magic = {16: 2051, 8: 2049}[offset]  # uint8 images (3 dims) or labels (1 dim)
+    data = np.frombuffer(raw, dtype=np.uint8, offset=offset)
+    if magic != expected_magic or data.size % count:
+        raise ValueError(f"read_idx: {Path(path).name} is not an IDX file of {count} uint8 items")
+    return data
+
+
+def load_full_fashion_mnist():
+    """All of Fashion-MNIST, from the Debian package ``dataset-fashion-mnist`` (tooling only).
+
+    The four files in :data:`FASHION_DIR` are checked against :data:`FASHION_FILES`' sha256.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``: (60000, 28, 28) and (10000, 28, 28) uint8,
+        labels int64.
+
+    Raises:
+        FileNotFoundError: the package is not installed (``apt-get install
+            dataset-fashion-mnist``, Debian and Ubuntu).
+        ValueError: a file differs from the pinned one.
+    """
+    arrays = []
+    for name, expected in FASHION_FILES.items():
+        path = FASHION_DIR / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"load_full_fashion_mnist: {path} is missing; install it with "
+                "`apt-get install dataset-fashion-mnist`"
+            )
+        actual = _sha256(path)
+        if actual != expected:
+            raise ValueError(f"load_full_fashion_mnist: {path} has sha256 {actual}, not {expected}")
+        images = "images" in name
+        data = read_idx(path, 16 if images else 8)
+        arrays.append(data.reshape(-1, 28, 28) if images else data.astype(np.int64))
+    x_train, y_train, x_test, y_test = arrays
+    return x_train, y_train, x_test, y_test
 
 
 def as_tensor_dataset(x, y):

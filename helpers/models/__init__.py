@@ -13,13 +13,17 @@
   :func:`block_input_gradients`;
 * :mod:`~helpers.models.shufflenet`: :func:`channel_shuffle` (ShuffleNet, 2018);
 * :mod:`~helpers.models.scaling`: :func:`compound_multipliers`, :func:`scaled_resnet`
-  (EfficientNet's compound scaling, 2019).
+  (EfficientNet's compound scaling, 2019);
+* :mod:`~helpers.models.fully_convolutional`: :func:`linear_to_conv`, :func:`convolutionalize`
+  (fully connected layers as convolutions);
+* :mod:`~helpers.models.small`: :class:`SmallCNN` (notebook 12's pretrained network).
 
 Every model checks its input: a tensor of the wrong shape gets a ``ValueError`` that says
 which shape was expected.
 """
 
 from .alexnet import AlexNet
+from .fully_convolutional import convolutionalize, linear_to_conv
 from .inception import InceptionModule
 from .lenet import C3_CONNECTIONS, LeNet5, paper_parameter_counts
 from .mobilenet import MOBILENET_V1_BLOCKS, DepthwiseSeparable, mobilenet_v1
@@ -49,9 +53,11 @@ __all__ = [
     "ResNet",
     "SmallCNN",
     "block_input_gradients",
+    "convolutionalize",
     "channel_shuffle",
     "compound_multipliers",
     "group_connectivity",
+    "linear_to_conv",
     "mobilenet_v1",
     "paper_parameter_counts",
     "resnet",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -125,47 +124,11 @@ def train_lenet5_mnist(seed: int = 0, progress: bool = False, epochs: int = 2):
 
 
 def full_fashion_mnist():
-    """The full Fashion-MNIST, from the Debian package ``dataset-fashion-mnist``.
+    """All of Fashion-MNIST from the Debian package: :func:`helpers.data.load_full_fashion_mnist`
+    (the data the ``"smallcnn_fashion"`` recipe trains and is tested on)."""
+    from ..data import load_full_fashion_mnist
 
-    The four IDX files in ``/usr/share/datasets/fashion-mnist/`` are checked against the
-    sha256 that ``scripts/make_datasets.py`` pins and read with its reader (instructors'
-    tooling: this needs the repository's ``scripts/`` and ``apt-get install
-    dataset-fashion-mnist``; students never call it).
-
-    Returns:
-        ``(x_train, y_train, x_test, y_test)``: (60000, 28, 28) and (10000, 28, 28) uint8,
-        labels int64.
-
-    Raises:
-        FileNotFoundError: the package or ``scripts/make_datasets.py`` is missing.
-    """
-    import hashlib
-    import importlib.util
-
-    import numpy as np
-
-    script = Path(__file__).resolve().parents[2] / "scripts" / "make_datasets.py"
-    if not script.is_file():
-        raise FileNotFoundError(f"full_fashion_mnist: {script} is missing (a clone of the course)")
-    spec = importlib.util.spec_from_file_location("_make_datasets", script)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    arrays = []
-    for name, expected in tool.FASHION_FILES.items():
-        path = tool.FASHION_DIR / name
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"full_fashion_mnist: {path} is missing; install it with "
-                "`apt-get install dataset-fashion-mnist`"
-            )
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
-        if actual != expected:
-            raise ValueError(f"full_fashion_mnist: {path} has sha256 {actual}, not {expected}")
-        images = "images" in name
-        data = tool.read_idx(path, 16 if images else 8)
-        arrays.append(data.reshape(-1, 28, 28) if images else data.astype(np.int64))
-    x_train, y_train, x_test, y_test = arrays  # the order of FASHION_FILES
-    return x_train, y_train, x_test, y_test
+    return load_full_fashion_mnist()
 
 
 def fashion_test_set():
