@@ -16,7 +16,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)  # containers often r
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup lab progress update nbgrader test test-fast test-portable nbval lint format release release-check execute benchmark benchmark-conv slides clean
+.PHONY: help setup lab rise-css progress update nbgrader test test-fast test-portable nbval lint format release release-check execute benchmark benchmark-conv slides clean
 
 help:
 	@echo "make lab        set up (first time) and open JupyterLab on notebooks/"
@@ -48,9 +48,18 @@ $(DEV_STAMP): $(STAMP)
 	@$(BIN)/python -c "import course.release, nbval, pytest, hypothesis, nbgrader" || { echo "Installation failed: see the messages above"; exit 1; }
 	@touch $(DEV_STAMP)
 
-lab: $(STAMP)
+lab: $(STAMP) rise-css
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
+		--LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) \
+		--ContentsManager.pre_save_hook=course.save_hook.strip_widget_state $(LAB_ARGS)
+
+# RISE loads <notebook>.css from the notebook's folder (and rise.css, which is committed): an
+# empty one per notebook, so that the slideshow logs no 404 (they are in .gitignore).
+rise-css:
+	@for notebook in $(wildcard solutions/[0-9][0-9]_*.ipynb notebooks/[0-9][0-9]_*.ipynb); do \
+		css="$${notebook%.ipynb}.css"; [ -e "$$css" ] || \
+		echo "/* RISE loads this file for $$(basename $$notebook): this notebook's slide styles. */" > "$$css"; \
+	done
 
 test: $(DEV_STAMP) $(SLIDE_ASSETS) release-check lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests $(NOTEBOOK_DIRS) $(NBVAL)

@@ -10,6 +10,10 @@ COMMANDS = {  # name -> (module with a main(argv) -> int, one line of help)
     "release": ("course.release", "regenerate notebooks/ from solutions/ (never overwrites work)"),
     "execute": ("course.execute", "re-run solution notebooks in place, then release them"),
     "slides": ("course.slides", "build the offline reveal.js decks into build/slides/"),
+    "audit": (
+        "course.deck_audit",
+        "measure every slide of the decks at 1280x720 (scroll, type size, figures)",
+    ),
     "benchmark": ("course.benchmark", "time every notebook (both editions)"),
     "portable": ("course.portable", "strict nbval with other CPU kernels and thread counts"),
     "doctor": ("course.doctor", "check Python, packages, data files, Jupyter and the kernel"),

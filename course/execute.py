@@ -17,6 +17,9 @@ model id that no saved state matches. So widget state is not recorded, `metadata
 dropped, and that entry is removed from the outputs: the stored output keeps its `image/png`
 (what a static viewer shows) and `text/plain` (what nbval compares); re-running the cell in
 JupyterLab brings the live widget back.
+
+Each figure's output metadata records the size of its smallest text (course/figure_text.py),
+which the deck audit checks as projected.
 """
 
 from __future__ import annotations
@@ -30,21 +33,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from course import release
-from course.notebook import ROOT, SOLUTIONS, WIDGET_VIEW, select
-
-
-def drop_widget_views(outputs: list) -> list:
-    """Remove the widget-view entry of display outputs; drop outputs left with no data."""
-    kept = []
-    for output in outputs:
-        data = output.get("data")
-        if data is not None and WIDGET_VIEW in data:
-            del data[WIDGET_VIEW]
-            if not data:
-                continue
-        kept.append(output)
-    return kept
+from course import figure_text, release
+from course.notebook import ROOT, SOLUTIONS, drop_widget_views, select
 
 
 def execute(path: Path) -> None:
@@ -58,6 +48,7 @@ def execute(path: Path) -> None:
         timeout=600,
         record_timing=False,
         store_widget_state=False,
+        extra_arguments=[f"--InteractiveShellApp.exec_lines={figure_text.EXEC_LINE}"],
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

@@ -55,6 +55,34 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 """The output entry of a live ipywidget: a model id that a static notebook cannot show."""
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
+
+def drop_widget_views(outputs: list) -> list:
+    """Remove the widget-view entry of display outputs; drop outputs left with no data.
+
+    What stays of a live widget is its static fallback (``image/png``, ``text/plain``)."""
+    kept = []
+    for output in outputs:
+        data = output.get("data")
+        if data is not None and WIDGET_VIEW in data:
+            del data[WIDGET_VIEW]
+            if not data:
+                continue
+        kept.append(output)
+    return kept
+
+
+def strip_widget_state(nb) -> bool:
+    """Remove saved widget state (``metadata.widgets``) and widget views from a notebook (a
+    dict or NotebookNode, changed in place); return whether anything was removed."""
+    changed = nb.get("metadata", {}).pop("widgets", None) is not None
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            before = json.dumps(cell.get("outputs", []))
+            cell["outputs"] = drop_widget_views(cell.get("outputs", []))
+            changed |= json.dumps(cell["outputs"]) != before
+    return changed
+
+
 # --------------------------------------------------------------------------- exercises
 
 EXERCISE = re.compile(r"^\s*#\s*Exercise\s+(\d+)\.(\d+[a-z]?)\s*:\s*(\S.*?)\s*$", re.MULTILINE)

@@ -7,9 +7,10 @@ Usage::
     python -m course slides --out /tmp/decks
 
 Writes two decks per notebook, ``build/slides/<stem>.slides.html`` (the instructor's deck: the
-solution notebook as it is) and ``build/slides/<stem>.lecture.slides.html`` (the lecture deck:
-every exercise as the student gets it, ``raise NotImplementedError`` and the answer prompt, its
-check's verdict left out, so the answers are not on the screen before students have tried),
+solution notebook with its answers, a written answer on the slide after its question) and
+``build/slides/<stem>.lecture.slides.html`` (the lecture deck: every exercise as the student
+gets it, ``raise NotImplementedError`` and the answer prompt, its check's verdict left out, so
+the answers are not on the screen before students have tried),
 plus ``build/slides/index.html`` and
 ``build/slides/vendor/`` (only the files the decks load, copied from ``slides/node_modules``,
 which ``npm ci --prefix slides --ignore-scripts`` installs from ``slides/package-lock.json``).
@@ -41,6 +42,10 @@ from nbconvert.exporters import SlidesExporter
 from traitlets.config import Config
 
 from course.notebook import (
+    BEGIN_CODE,
+    BEGIN_MARKDOWN,
+    END_CODE,
+    END_MARKDOWN,
     ROOT,
     SOLUTIONS,
     WIDGET_STATE,
@@ -121,11 +126,17 @@ def notebook_title(nb, default: str) -> str:
 
 
 def presentable_copy(nb, stem: str):
-    """A copy of the notebook without what needs the internet (widget views and their state)."""
+    """A copy of the notebook without what needs the internet (widget views and their state).
+
+    A code cell whose input is collapsed in JupyterLab (``metadata.jupyter.source_hidden``:
+    drawing code nobody needs to read) shows only its output, as RISE shows it.
+    """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata["title"] = notebook_title(nb, stem)
     for cell in nb.cells:
+        if cell.metadata.get("jupyter", {}).get("source_hidden"):
+            cell.metadata["transient"] = {"remove_source": True}  # the deck shows the output
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if MERMAID in data:
@@ -154,6 +165,34 @@ def lecture_copy(nb, stem: str):
                 nb.cells[index].outputs = []
                 nb.cells[index].execution_count = None
     nb, _ = ClearSolutions().preprocess(nb, resources)
+    return nb
+
+
+def instructor_copy(nb):
+    """The instructor's deck: every answer, as plain code and prose.
+
+    The ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines (for the release tool and
+    nbgrader) are left out of code cells, and the answer of a written exercise opens the slide
+    after its question (ask, then show): one more slide per written exercise.
+    """
+    nb = copy.deepcopy(nb)
+    markers = {BEGIN_CODE, END_CODE}
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and BEGIN_CODE in cell.source:
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(line for line in lines if line.strip() not in markers)
+        if cell.cell_type == "markdown" and BEGIN_MARKDOWN in cell.source:
+            question, answer = cell.source.split(BEGIN_MARKDOWN, 1)
+            cell.source = question.rstrip()
+            shown_answer = copy.deepcopy(cell)
+            shown_answer.source = answer.replace(END_MARKDOWN, "").strip()
+            shown_answer.id = f"{cell.id}-answer"[:64]
+            shown_answer.metadata["slideshow"] = {"slide_type": "subslide"}
+            cells += [cell, shown_answer]
+            continue
+        cells.append(cell)
+    nb.cells = cells
     return nb
 
 
@@ -204,7 +243,7 @@ def build_deck(path: Path, out: Path) -> dict:
     stem = path.stem
     deck = presentable_copy(nb, stem)
     for kind, name in DECKS.items():
-        shown = lecture_copy(deck, stem) if kind == "lecture" else deck
+        shown = lecture_copy(deck, stem) if kind == "lecture" else instructor_copy(deck)
         body, _ = _EXPORTER.from_notebook_node(shown, resources={"metadata": {"name": stem}})
         remote = REMOTE_ASSET.findall(body)
         if remote:
@@ -214,13 +253,14 @@ def build_deck(path: Path, out: Path) -> dict:
 
 
 def deck_entry(stem: str, nb) -> dict:
-    """The index entry of a notebook's decks: ``file`` (instructor), ``lecture``, title, slides."""
+    """The index entry of a notebook's decks: ``file`` (instructor), ``lecture``, title, and
+    ``slides`` (of the instructor's deck, the lecture deck has one per written exercise less)."""
     return {
         "stem": stem,
         "file": DECKS["instructor"].format(stem=stem),
         "lecture": DECKS["lecture"].format(stem=stem),
         "title": notebook_title(nb, stem),
-        "slides": count_slides(nb),
+        "slides": count_slides(instructor_copy(nb)),
     }
 
 

@@ -5,7 +5,7 @@ Usage (``make benchmark-conv`` runs the first)::
     python -m helpers.conv_timing            # the table, best of 5 runs (about 20 s)
     python -m helpers.conv_timing --repeat 2 # quicker, noisier
 
-Two cases, float32, padding 1, 3x3 kernels:
+Two cases, float32, padding 1, 3×3 kernels:
 
 * a small layer (x 2x16x32x32, w 16x16x3x3), where the naive loop runs in full;
 * a VGG-like layer (x 8x64x56x56, w 64x64x3x3), where the naive loop would take many

@@ -350,30 +350,49 @@ def upsample_map(maps: torch.Tensor, field: ReceptiveField, size: int) -> torch.
     return F.pad(scaled, (shift, bottom, shift, bottom))[:, 0]
 
 
-def image_grid(rows, row_labels=(), titles=None, cmaps=None, size: float = 1.3, suptitle=None):
+def image_grid(
+    rows,
+    row_labels=(),
+    titles=None,
+    cmaps=None,
+    size: float = 1.3,
+    suptitle=None,
+    colorbar: bool = True,
+):
     """Draw rows of small 2-D images (digits, patches, heat maps) with labels; returns the figure.
 
     Args:
         rows: a list of rows, each a list of 2-D arrays or tensors ``(H, W)``.
         row_labels: one label per row, written left of it.
         titles: optional titles, a list of rows of strings like ``rows``.
-        cmaps: one colour map per row (default ``"gray"``; ``"hot"`` for heat maps). Heat
-            maps are scaled from 0 to their own maximum; grey images from 0 (black) to 1.
+        cmaps: one colour map per row (default :data:`helpers.plot.IMAGE_CMAP`; use
+            :data:`helpers.plot.FEATURE_CMAP` for heat maps). Heat maps are scaled from 0 to
+            their own maximum; grey images from 0 (black) to 1.
         size: the side of one image in inches.
+        colorbar: with heat-map rows, draw one colour bar for them, from 0 to "max" (each
+            map's own maximum).
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from .plot import IMAGE_CMAP
+
     ncols = max(len(row) for row in rows)
+    cmaps = list(cmaps) if cmaps else [IMAGE_CMAP] * len(rows)
+    heat = [r for r, cmap in enumerate(cmaps) if cmap != IMAGE_CMAP]
     fig, axes = plt.subplots(
         len(rows),
         ncols,
-        figsize=(size * ncols + 0.6, size * len(rows) + 0.25 * (titles is not None)),
+        figsize=(
+            size * ncols + 0.6 + 0.8 * (colorbar and bool(heat)),
+            size * len(rows) + 0.3 * (titles is not None),
+        ),
         squeeze=False,
         layout="constrained",
     )
+    shown = None
     for r, row in enumerate(rows):
-        cmap = cmaps[r] if cmaps else "gray"
+        cmap = cmaps[r]
         for c in range(ncols):
             ax = axes[r, c]
             ax.set_xticks([])
@@ -382,15 +401,25 @@ def image_grid(rows, row_labels=(), titles=None, cmaps=None, size: float = 1.3, 
                 ax.axis("off")
                 continue
             image = np.asarray(row[c].detach() if isinstance(row[c], torch.Tensor) else row[c])
-            if cmap == "gray":  # pixels: black 0, white 1, as the network sees them
+            if cmap == IMAGE_CMAP:  # pixels: black 0, white 1, as the network sees them
                 low, high = min(image.min(), 0.0), max(image.max(), 1.0)
             else:
                 low, high = 0.0, max(image.max(), 1e-12)
-            ax.imshow(image, cmap=cmap, vmin=low, vmax=high)
+            drawn = ax.imshow(image, cmap=cmap, vmin=low, vmax=high)
+            if cmap != IMAGE_CMAP:
+                shown = drawn
             if titles is not None and titles[r][c]:
-                ax.set_title(titles[r][c], fontsize=9)
+                ax.set_title(titles[r][c], fontsize=11)
         if r < len(row_labels):
-            axes[r, 0].set_ylabel(row_labels[r], fontsize=9)
+            axes[r, 0].set_ylabel(row_labels[r], fontsize=11)
+    if colorbar and shown is not None:
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        scale = ScalarMappable(Normalize(0, 1), cmap=shown.get_cmap())  # 0 .. 1 of each maximum
+        bar = fig.colorbar(scale, ax=axes[heat, :].ravel().tolist(), shrink=0.9, pad=0.02)
+        bar.set_ticks([0, 0.5, 1], labels=["0", "max / 2", "max"])
+        bar.set_label("each map from 0 to its own max")
     if suptitle:
         fig.suptitle(suptitle)
     return fig

@@ -159,8 +159,8 @@ def plot_ilsvrc(results=ILSVRC_RESULTS, human=HUMAN_TOP5, ax=None):
         ms=5,
         label="one model (validation set)",
     )
-    ax.legend(loc="upper right", fontsize=9)
-    ax.set_xticks(range(len(results)), labels, fontsize=8)
+    ax.legend(loc="upper right", fontsize=11)
+    ax.set_xticks(range(len(results)), labels, fontsize=11)
     ax.set_ylabel("top-5 error on the test set (%)")
     ax.set_ylim(0, max(r.top5 for r in results) * 1.15)
     ax.set_title(

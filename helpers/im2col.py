@@ -94,7 +94,7 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1) -> n
     out_size = _output_size((h, w), kernel, stride, padding, dilation, fname, "input_shape")
     if length != out_size[0] * out_size[1]:
         raise ValueError(
-            f"col2im: cols has L = {length} columns, but a {h}x{w} image with kernel_size "
+            f"col2im: cols has L = {length} columns, but a {h}×{w} image with kernel_size "
             f"{kernel}, stride {stride}, padding {padding} and dilation {dilation} has "
             f"{out_size[0]} * {out_size[1]} = {out_size[0] * out_size[1]} windows"
         )

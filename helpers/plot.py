@@ -16,12 +16,22 @@ from matplotlib.patches import Rectangle
 from ._validate import as_float_array, as_int, as_tuple, check_ndim
 
 __all__ = [
+    "FEATURE_CMAP",
+    "IMAGE_CMAP",
+    "MASK_CMAP",
+    "SIGNED_CMAP",
     "show_connectivity",
     "show_feature_maps",
     "show_filters",
     "show_images",
     "sliding_window",
 ]
+
+# One colour map per kind of map, in every notebook:
+IMAGE_CMAP = "gray"  # input images, 0 (black) to 1 (white)
+FEATURE_CMAP = "magma"  # values >= 0: activations after ReLU, heat maps, saliency, spectrograms
+SIGNED_CMAP = "RdBu_r"  # values of both signs (weights, gradients, differences), centred at 0
+MASK_CMAP = "Blues"  # which pixels / entries are used: 0 (white) or more (blue)
 
 _WINDOW = "#d62728"  # the current window / output cell
 _PAD = "#e8e8e8"  # zero padding
@@ -77,7 +87,7 @@ def show_images(
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
-            ax.set_title(titles[index], fontsize=10)
+            ax.set_title(titles[index], fontsize=11)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -96,7 +106,7 @@ def show_filters(
     Filters with 3 input channels are drawn as colour images (each rescaled to [0, 1]);
     otherwise each filter's first input channel is drawn with a diverging colour map,
     blue negative, red positive, white zero. ``annotate`` writes the weights in the
-    cells (default: when kernels are at most 5x5).
+    cells (default: when kernels are at most 5×5).
     """
     w = as_float_array(w, "w", "show_filters")
     if w.ndim == 2:
@@ -118,11 +128,11 @@ def show_filters(
             image = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
             if annotate:
                 for (i, j), value in np.ndenumerate(kernel):
-                    ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8)
+                    ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
-            ax.set_title(titles[o], fontsize=9)
+            ax.set_title(titles[o], fontsize=11)
     if image is not None and not annotate:
         fig.colorbar(image, ax=list(axes), shrink=0.8, label="weight")
     if suptitle:
@@ -168,9 +178,9 @@ def show_connectivity(n_in: int = 7, kernel_size: int = 3):
         ax.scatter(x_in, np.zeros(n_in), s=260, color="white", edgecolor="#333333", zorder=2)
         ax.scatter(x_out, np.ones(n_out), s=260, color="#c6dbef", edgecolor="#333333", zorder=2)
         for s in range(n_in):
-            ax.text(x_in[s], 0, f"x{s + 1}", ha="center", va="center", fontsize=8, zorder=3)
+            ax.text(x_in[s], 0, f"x{s + 1}", ha="center", va="center", fontsize=11, zorder=3)
         for t in range(n_out):
-            ax.text(x_out[t], 1, f"y{t + 1}", ha="center", va="center", fontsize=8, zorder=3)
+            ax.text(x_out[t], 1, f"y{t + 1}", ha="center", va="center", fontsize=11, zorder=3)
         ax.set_title(f"{name}\n{count}", fontsize=11)
         ax.set_xlim(-0.7, n_in - 0.3)
         ax.set_ylim(-0.35, 1.35)
@@ -185,7 +195,7 @@ def show_connectivity(n_in: int = 7, kernel_size: int = 3):
         bbox_to_anchor=(0.5, -0.2),
         ncol=k,
         frameon=False,
-        fontsize=9,
+        fontsize=11,
     )
     return fig
 
@@ -194,14 +204,16 @@ def show_feature_maps(
     maps,
     titles=None,
     ncols: int | None = 8,
-    cmap: str = "viridis",
+    cmap: str | None = None,
     size: float = 1.8,
     suptitle: str | None = None,
+    colorbar: bool = True,
 ):
     """Show feature maps ``maps: (C, H, W)`` (a leading batch axis of 1 is dropped).
 
-    Each map has its own colour scale (a colour bar per map would crowd the figure), so
-    compare patterns, not brightness, across maps.
+    All maps share one colour scale and, with ``colorbar``, one colour bar, so brightness
+    can be compared across channels. The colour map is :data:`SIGNED_CMAP` centred at 0 when
+    some value is negative, else :data:`FEATURE_CMAP` from 0 (unless ``cmap`` is given).
     """
     maps = as_float_array(maps, "maps", "show_feature_maps")
     if maps.ndim == 4 and maps.shape[0] == 1:
@@ -209,12 +221,18 @@ def show_feature_maps(
     check_ndim(maps, "maps", "show_feature_maps", {3: "(C, H, W)"})
     if titles is not None and len(titles) != len(maps):
         raise ValueError(f"show_feature_maps: got {len(titles)} titles for {len(maps)} maps")
+    signed = bool((maps < 0).any())
+    top = float(np.abs(maps).max()) or 1.0
+    low = -top if signed else 0.0
+    cmap = cmap or (SIGNED_CMAP if signed else FEATURE_CMAP)
     fig, axes = _grid(len(maps), ncols, size)
     for c, ax in enumerate(axes):
-        ax.imshow(maps[c], cmap=cmap)
+        image = ax.imshow(maps[c], cmap=cmap, vmin=low, vmax=top)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(titles[c] if titles is not None else f"channel {c}", fontsize=9)
+        ax.set_title(titles[c] if titles is not None else f"channel {c}", fontsize=11)
+    if colorbar:
+        fig.colorbar(image, ax=list(axes), shrink=0.8, pad=0.02)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -249,7 +267,7 @@ def sliding_window(
     if not (0 <= i < out.shape[0] and 0 <= j < out.shape[1]):
         raise ValueError(
             f"sliding_window: position {position} is outside the "
-            f"{out.shape[0]}x{out.shape[1]} output"
+            f"{out.shape[0]}×{out.shape[1]} output"
         )
     x_pad = np.pad(x, ((pad[0], pad[0]), (pad[1], pad[1])))
     top, left = i * stride[0], j * stride[1]
@@ -333,7 +351,7 @@ def _cells(ax, values: np.ndarray, shade, hide=lambda r, c: False) -> None:
                 )
             )
             if not hide(r, c):
-                ax.text(c, r, _num(values[r, c]), ha="center", va="center", fontsize=10)
+                ax.text(c, r, _num(values[r, c]), ha="center", va="center", fontsize=11)
     ax.set_xlim(-0.6, cols - 0.4)
     ax.set_ylim(rows - 0.4, -0.6)
     ax.set_aspect("equal")

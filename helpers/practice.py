@@ -120,7 +120,7 @@ def kaiming_normal(shape, rng: np.random.Generator) -> np.ndarray:
 
 
 def plain_cnn(depth: int = 20, width: int = 32, in_channels: int = 1):
-    """``depth`` blocks ``Conv2d(3x3, padding 1, no bias) -> ReLU``: no pooling, no norm.
+    """``depth`` blocks ``Conv2d(3×3, padding 1, no bias) -> ReLU``: no pooling, no norm.
 
     The first conv maps ``in_channels`` to ``width`` channels, the others keep ``width``.
     Input ``(N, in_channels, H, W)``, output ``(N, width, H, W)``.
@@ -230,6 +230,8 @@ def augmentation_grid(images, transforms: dict, seed: int = 0, titles: Sequence[
     import matplotlib.pyplot as plt
     import torch
 
+    from .plot import IMAGE_CMAP
+
     images = torch.as_tensor(np.asarray(images, dtype=np.float32))
     if images.ndim != 3:
         raise ValueError("augmentation_grid: images must have shape (N, H, W)")
@@ -243,13 +245,13 @@ def augmentation_grid(images, transforms: dict, seed: int = 0, titles: Sequence[
         shown = [image[None]] + [t(image[None]) for t in transforms.values()]
         for c, picture in enumerate(shown):
             ax = axes[r, c]
-            ax.imshow(picture[0].numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(picture[0].numpy(), cmap=IMAGE_CMAP, vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(columns[c], fontsize=9)
+                ax.set_title(columns[c], fontsize=11)
             if c == 0 and r < len(titles):
-                ax.set_ylabel(titles[r], fontsize=9)
+                ax.set_ylabel(titles[r], fontsize=11)
     return fig
 
 

@@ -289,7 +289,7 @@ CASES = {
             "wrong order": (inception_variant(order=(0, 2, 1, 3)), ["wrong order"]),
             "avg pool": (inception_variant(pool="avg"), ["*max* pool"]),
             "pool stride 3": (inception_variant(pool="max, stride 3"), ["raised", "stride=1"]),
-            "3x3 in the 5x5 branch": (inception_variant(five=3), ["5x5 kernel", "quirk"]),
+            "3x3 in the 5x5 branch": (inception_variant(five=3), ["5×5 kernel", "quirk"]),
             "no bias": (inception_variant(bias=False), ["bias=True"]),
             "batch norm": (inception_variant(batch_norm=True), ["no BatchNorm"]),
             "no ReLU after reduce": (inception_variant(reduce_relu=False), ["reduce"]),
@@ -316,7 +316,7 @@ CASES = {
                         weights=r["weights"] - 16 * c5r * c5
                     )
                 ),
-                ["5x5 kernels"],
+                ["5×5 kernels"],
             ),
             "no reduce layers": (
                 cost_variant(
@@ -353,7 +353,7 @@ CASES = {
                 ["add the shortcut first"],
             ),
             "no final ReLU": (block_variant(final_relu=False), ["never negative"]),
-            "stride on the second conv": (block_variant(stride_on=2), ["first 3x3 conv"]),
+            "stride on the second conv": (block_variant(stride_on=2), ["first 3×3 conv"]),
             "conv biases": (block_variant(bias=True), ["bias=False"]),
             "projection without BN": (block_variant(projection_bn=False), ["BatchNorm"]),
             "always a projection": (block_variant(always_project=True), ["identity"]),
@@ -364,7 +364,7 @@ CASES = {
                     if c_in == c_out and stride == 1
                     else _IdentityShortcut(c_in, c_out, stride)
                 ),
-                ["raised", "1x1 conv"],
+                ["raised", "1×1 conv"],
             ),
         },
     ),

@@ -157,7 +157,7 @@ CASES = {
                 lambda w: matrix_4x9(w).reshape(2, 2, 9).transpose(1, 0, 2).reshape(4, 9),
                 ["rows are in the wrong order"],
             ),
-            "output instead of matrix": (lambda w: np.zeros((2, 2)), ["2x2 output"]),
+            "output instead of matrix": (lambda w: np.zeros((2, 2)), ["2×2 output"]),
             "off by one": (lambda w: np.zeros((4, 4)), ["*input* pixel"]),
             "scaled": (lambda w: 2 * matrix_4x9(w), ["values are wrong"]),
         },

@@ -181,7 +181,7 @@ CASES = {
                     **bottleneck_costs(h, w, ci, co, k, cm),
                     "macs": h * w * co * (cm or ci) * k * k,
                 },
-                ["MACs of the 1x1 layer"],
+                ["MACs of the 1×1 layer"],
             ),
             "with biases": (
                 lambda h, w, ci, co, k, cm=None: {

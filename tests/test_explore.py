@@ -80,7 +80,7 @@ def test_conv_output_sizes_agree_with_shapes_and_torch():
         out = state["output_size"]
         assert message is None
         assert out == shapes.conv_output_size(n, k, s, p, d) == _torch_size(n, k, s, p, d)
-        assert f"-> output {out}x{out}" in text
+        assert f"-> output {out}×{out}" in text
         assert f"= {out}</b>" in label, "the formula is filled in with the result"
         assert values["window"] == out * out - 1, "the last window by default"
     assert valid > 250 and invalid > 10, (valid, invalid)
@@ -107,7 +107,7 @@ def test_conv_text_is_deterministic_and_matches_the_brief():
     second = conv_arithmetic_explorer()
     assert first.text == second.text == repr(first)
     assert first.text == (
-        "conv arithmetic explorer: n=7, k=3, s=1, p=0, d=1 -> output 5x5 "
+        "conv arithmetic explorer: n=7, k=3, s=1, p=0, d=1 -> output 5×5 "
         "(move the sliders in JupyterLab)"
     )
 
@@ -128,7 +128,7 @@ def test_conv_moving_a_slider_redraws():
     assert image == png
     explorer.controls["stride"].value = 2
     assert explorer.values["stride"] == 2
-    assert explorer.text != text and "s=2" in explorer.text and "output 3x3" in explorer.text
+    assert explorer.text != text and "s=2" in explorer.text and "output 3×3" in explorer.text
     assert explorer.png != png and explorer._image.value == explorer.png
     assert explorer.controls["window"].max == 8 and explorer.controls["window"].value == 8
     explorer.controls["window"].value = 0
@@ -295,8 +295,8 @@ def test_field_mime_bundle_and_deterministic_text():
     assert base64.b64decode(bundle["image/png"]).startswith(PNG_SIGNATURE)
     assert bundle["text/plain"] == receptive_field_explorer().text
     assert bundle["text/plain"] == (
-        "receptive field explorer: conv 3x3 p1 > conv 3x3 s2 p1 > conv 3x3 p2 d2 > "
-        "max pool 2x2 s2 on 64x64 -> output 16x16; unit (8, 8) sees rows 26..40, columns "
+        "receptive field explorer: conv 3×3 p1 > conv 3×3 s2 p1 > conv 3×3 p2 d2 > "
+        "max pool 2×2 s2 on 64×64 -> output 16×16; unit (8, 8) sees rows 26..40, columns "
         "26..40: size r=15, jump S=4, start = unit*S - P with P=6; 0 of 225 pixels in the "
         "padding (move the sliders in JupyterLab)"
     )
@@ -406,7 +406,7 @@ def test_without_ipywidgets_the_bundle_is_static(monkeypatch):
     explorer = conv_arithmetic_explorer()
     png = explorer.png
     explorer.set(dilation=2)
-    assert explorer.png != png and "d=2 -> output 3x3" in explorer.text
+    assert explorer.png != png and "d=2 -> output 3×3" in explorer.text
 
 
 def test_ranges_are_documented():

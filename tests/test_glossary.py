@@ -53,18 +53,24 @@ def chinese_names(cell: str) -> list[str]:
 
 
 def key_terms(path: Path) -> list[Row]:
-    """The rows of the "## Key terms" table of a notebook."""
+    """The rows of a notebook's "## Key terms" table, which may go on over several slides
+    (cells headed "## Key terms (continued)", or holding only the rest of the table)."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
     where = f"solutions/{path.name}"
+    rows = []
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and source.lstrip().startswith("## Key terms"):
+        table_goes_on = rows and source.lstrip().startswith("| English | 中文 |")
+        if cell["cell_type"] == "markdown" and (
+            source.lstrip().startswith("## Key terms") or table_goes_on
+        ):
             lines = [line for line in source.splitlines() if line.lstrip().startswith("|")]
-            return [
+            rows += [
                 Row(_plain(cells[0]), cells[1].strip(), tuple(cells[2:]), where)
                 for cells in map(_cells, lines[2:])  # after the header and the |---| line
             ]
-    raise AssertionError(f"{where} has no markdown cell starting with '## Key terms'")
+    assert rows, f"{where} has no markdown cell starting with '## Key terms'"
+    return rows
 
 
 def glossary_rows() -> list[Row]:

@@ -69,3 +69,18 @@ def test_bad_input_names_the_argument():
     # sliding_window leaves the checking of the geometry to helpers.conv.conv2d, named so
     with raises_named(ValueError, "conv2d", "kernel is larger than the padded input"):
         plot.sliding_window(np.zeros((3, 3)), np.zeros((5, 5)))
+
+
+def test_show_feature_maps_share_one_scale_and_colour_bar():
+    maps = RNG.random((3, 5, 5))
+    maps[1] *= 4
+    fig = plot.show_feature_maps(maps, ncols=3)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 3 and {im.get_clim() for im in images} == {(0.0, maps.max())}
+    assert images[0].get_cmap().name == plot.FEATURE_CMAP
+    assert len(fig.axes) == 4, "three maps and one colour bar"
+    signed = plot.show_feature_maps(maps - 0.5, colorbar=False)
+    clim = signed.axes[0].images[0].get_clim()
+    assert clim[0] == -clim[1] and signed.axes[0].images[0].get_cmap().name == plot.SIGNED_CMAP
+    assert len(signed.axes) == 3
+    plt.close("all")

@@ -2,10 +2,13 @@
 
 Builds the decks once (course/slides.py), then opens each from file:// with every other
 request blocked, and checks that reveal.js starts with one slide per `slide`/`subslide` cell,
-that MathJax typesets without errors, that nothing logs an error, and that no slide holding
-several cells is taller than the 1280 x 720 canvas. Each lecture deck shows the exercises as
-students get them, no verdict, and a readable "Common mistakes" box. A screenshot of each
-deck's first slide goes to build/slides/screenshots/<stem>.png, for a person to look at.
+that MathJax typesets without errors and that nothing logs an error. Then the audit
+(course/deck_audit.py) steps through every slide of both decks of every notebook at
+1280 x 720: no slide scrolls, body text >= 24 px, code >= 20 px, no figure shrunk under 95 %,
+figure text >= 14 px as drawn, nothing under the navigation controls, verdict symbols in
+colour; it saves a contact sheet per deck in build/slides/audit/ for a person to look at.
+Each lecture deck shows the exercises as students get them, no verdict, and a readable
+"Common mistakes" box.
 
 Needs Chromium (`chromium` on the PATH, or the CHROMIUM environment variable) and the npm
 packages in slides/node_modules (`npm ci --prefix slides --ignore-scripts`, which `make test`
@@ -15,23 +18,19 @@ them fail.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 
 import nbformat
 import pytest
 
-from course import slides
+from course import deck_audit, slides
+from course.deck_audit import open_offline, start_reveal
 from course.notebook import ROOT, SOLUTIONS, count_slides, exercises, is_shown, stems
 
 BUILD = ROOT / "build" / "slides"
-SCREENSHOTS = BUILD / "screenshots"
 STEMS = stems(SOLUTIONS)
-WIDTH, HEIGHT = 1280, 720  # the decks' reveal.js canvas (slides.EXPORTER_SETTINGS)
-OVERFLOW_TOLERANCE = 24  # px: about one line, for fonts that differ between machines
-REVEAL_MODULE = "vendor/reveal.js/dist/reveal.js"  # as the template require()s it
+KINDS = list(slides.DECKS)  # instructor, lecture
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", flags=re.DOTALL)
 
 
@@ -53,57 +52,21 @@ def decks():
     if not all((slides.NODE_MODULES / name).is_dir() for name in slides.VENDOR_FILES):
         _unavailable("slides/node_modules missing: run `npm ci --prefix slides --ignore-scripts`")
     entries = slides.build(out=BUILD)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return {entry["stem"]: entry for entry in entries}
 
 
 @pytest.fixture(scope="module")
 def browser(decks):  # after the build, which forks worker processes
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not executable:
-        _unavailable("Chromium not found: install it (Debian: apt-get install chromium)")
+    try:
+        executable = deck_audit.chromium_path()
+    except deck_audit.BrowserMissing as error:
+        _unavailable(str(error))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
         yield browser
         browser.close()
-
-
-def open_offline(browser, url: str):
-    """A 1280 x 720 page at ``url`` that may load only file:// URLs; returns (page, problems)."""
-    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console error: {message.text}") if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-
-    def offline_only(route):
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            problems.append(f"network request (the deck must work offline): {route.request.url}")
-            route.abort()
-
-    page.route("**/*", offline_only)
-    page.goto(url, wait_until="load")
-    return page, problems
-
-
-MEASURE_SLIDES = """() => {
-    Reveal.configure({transition: 'none', viewDistance: 1000});  // lay out every slide at once
-    Reveal.layout();
-    return Reveal.getSlides().map(slide => {
-        const where = Reveal.getIndices(slide);
-        const cells = [...slide.querySelectorAll('.jp-Cell')].filter(c => c.offsetHeight > 0);
-        return {h: where.h, v: where.v, height: slide.scrollHeight, cells: cells.length,
-                first: cells.length ? cells[0].id.replace('cell-id=', '') : ''};
-    });
-}"""
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -114,9 +77,10 @@ def test_deck_opens_offline(stem, decks, browser):
     try:
         start_reveal(page)
         total = page.evaluate("Reveal.getTotalSlides()")
-        assert total == count_slides(nb) == decks[stem]["slides"], (
+        expected = count_slides(slides.instructor_copy(nb))
+        assert total == expected == decks[stem]["slides"], (
             f"{stem}: reveal.js shows {total} slides, the notebook has "
-            f"{count_slides(nb)} slide and subslide cells"
+            f"{expected} slide and subslide cells (written answers on their own slide)"
         )
 
         math = page.evaluate(
@@ -130,33 +94,9 @@ def test_deck_opens_offline(stem, decks, browser):
         if has_math(nb):
             assert math["typeset"] > 0, f"{stem}: the notebook has $math$ but MathJax typeset none"
 
-        slides = page.evaluate(MEASURE_SLIDES)
-        page.wait_for_timeout(100)
-        page.screenshot(path=str(SCREENSHOTS / f"{stem}.png"))
         assert not problems, f"{stem}:\n" + "\n".join(problems)
-
-        too_tall = [
-            f"slide {s['h'] + 1}.{s['v']} (cell {s['first']}): {s['height']} px"
-            for s in slides
-            if s["height"] > HEIGHT + OVERFLOW_TOLERANCE and s["cells"] > 1
-        ]
-        (SCREENSHOTS / f"{stem}.overflow.json").write_text(json.dumps(too_tall, indent=1))
-        assert not too_tall, (
-            f"{stem}: slides taller than {HEIGHT} px that could be split into subslides "
-            "(CONTRIBUTING.md, Slides):\n" + "\n".join(too_tall)
-        )
     finally:
         page.close()
-
-
-def start_reveal(page) -> None:
-    page.wait_for_function("typeof require === 'function' && typeof MathJax === 'object'")
-    page.evaluate(
-        "module => new Promise((resolve, reject) => require([module], reveal => {"
-        " window.Reveal = reveal; resolve(); }, reject))",
-        REVEAL_MODULE,
-    )
-    page.wait_for_function("Reveal.isReady()", timeout=15_000)
 
 
 CONTRAST = """() => {
@@ -170,6 +110,37 @@ CONTRAST = """() => {
         return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
     });
 }"""
+
+
+@pytest.fixture(scope="module")
+def audits(decks, browser):
+    """Every slide of every deck measured (course/deck_audit.py); contact sheets saved."""
+    files = [BUILD / slides.DECKS[kind].format(stem=stem) for stem in STEMS for kind in KINDS]
+    reports = deck_audit.audit_with(browser, files, BUILD / "audit")
+    deck_audit.print_reports(reports, verbose=False)
+    return {report.deck: report for report in reports}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_slide_can_be_projected(stem, kind, audits):
+    """No slide scrolls; text, code and figure labels are large enough; nothing sits under
+    the navigation controls; the verdict symbols are drawn in colour (issue #20)."""
+    report = audits[slides.DECKS[kind].format(stem=stem).removesuffix(".html")]
+    nb = nbformat.read(SOLUTIONS / f"{stem}.ipynb", as_version=4)
+    shown = slides.instructor_copy(nb) if kind == "instructor" else nb
+    assert len(report.slides) == count_slides(shown)
+    failing = [
+        f"slide {slide.number} (cell {slide.cell}): " + "; ".join(slide.problems)
+        for slide in report.failing
+    ]
+    assert not failing, (
+        f"{report.deck}: {len(failing)} slides cannot be projected as they are (split them "
+        f"into subslides, collapse drawing code, resize the figure: CONTRIBUTING.md, Slides; "
+        f"contact sheet {report.sheet}):\n" + "\n".join(failing)
+    )
+    assert report.emoji, "the verdict symbols are not drawn in colour: install an emoji font"
+    assert not report.console, report.console
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -239,3 +210,53 @@ def test_slide_count_rules():
     assert count_slides(nb) == 1, "the first shown cell opens a slide whatever its type"
     nb.cells += [cell("subslide"), cell("notes"), cell("slide"), cell("-"), cell("subslide")]
     assert count_slides(nb) == 4
+
+
+def test_audit_judges_each_limit():
+    from course.deck_audit import LIMITS, Slide
+
+    def slide(**changes):
+        fields = dict(number=3, indices="1.2", cell="c", height=700, body=24.0, code=20.0)
+        fields |= dict(figure_scale=1.0, figure_text=15.3)
+        return Slide(**(fields | changes))
+
+    assert slide().judge() == [] and slide(body=None, code=None, figure_scale=None).judge() == []
+    assert slide(height=LIMITS.height).judge() == []
+    cases = {
+        "taller than the canvas: 721 px": dict(height=721),
+        "body text 23.5 px < 24": dict(body=23.5),
+        "code text 19 px < 20": dict(code=19.0),
+        "figure shrunk to 94%": dict(figure_scale=0.94),
+        "figure text 13.9 px < 14": dict(figure_text=13.9),
+        "under the navigation controls: Summary": dict(under_controls=["Summary"]),
+    }
+    for expected, changes in cases.items():
+        problems = slide(**changes).judge()
+        assert len(problems) == 1 and problems[0].startswith(expected), (expected, problems)
+
+
+def test_instructor_deck_shows_answers_without_the_region_markers():
+    nb = nbformat.read(SOLUTIONS / "01_convolution.ipynb", as_version=4)
+    shown = slides.instructor_copy(nb)
+    found = exercises(nb)
+    written = [exercise for exercise in found if exercise.written]
+    assert written and len(shown.cells) == len(nb.cells) + len(written)
+    assert count_slides(shown) == count_slides(nb) + len(written)
+    by_id = {cell.id: cell for cell in shown.cells}
+    for exercise in found:
+        before = nb.cells[exercise.cell]
+        after = by_id[before.id]
+        if exercise.written:
+            question, answer = before.source.split("<!-- BEGIN SOLUTION -->")
+            assert after.source == question.rstrip() and "SOLUTION" not in after.source
+            shown_answer = by_id[f"{before.id}-answer"]
+            assert shown_answer.metadata["slideshow"]["slide_type"] == "subslide"
+            assert shown_answer.source == answer.replace("<!-- END SOLUTION -->", "").strip()
+        else:
+            assert "### BEGIN SOLUTION" in before.source and "SOLUTION" not in after.source
+            kept = [line for line in before.source.splitlines() if "### " not in line]
+            assert after.source.splitlines() == kept
+    unmarked = [cell for cell in nb.cells if "SOLUTION -->" not in cell.source]
+    assert all(
+        by_id[cell.id].source == cell.source for cell in unmarked if "### BEGIN" not in cell.source
+    )

@@ -101,7 +101,7 @@ _LENET_SHAPES += [(84, 120), (84,), (10, 84), (10,)]
 
 @checker("8.1", "lenet5", forbid=_LENET)
 def lenet5(student_fn) -> str:
-    """Check ``student_fn() -> nn.Module``: LeNet-5 with ReLU and max pooling, 28x28 input."""
+    """Check ``student_fn() -> nn.Module``: LeNet-5 with ReLU and max pooling, 28×28 input."""
     from ..models import LeNet5
 
     label = "Your function lenet5()"
@@ -119,10 +119,10 @@ def lenet5(student_fn) -> str:
         )
     count = count_params(model)
     if count != 61_706:
-        hint = "C1 6@5x5 pad 2, C3 16@5x5, then 400 -> 120 -> 84 -> 10, every layer with biases."
+        hint = "C1 6@5×5 pad 2, C3 16@5×5, then 400 -> 120 -> 84 -> 10, every layer with biases."
         if count == 44_426:
             hint = (
-                "C1 needs padding=2: a 28x28 digit must give 28x28 maps (the paper's 32x32 "
+                "C1 needs padding=2: a 28×28 digit must give 28×28 maps (the paper's 32×32 "
                 "input), so that S4 is 16 x 5 x 5 = 400 values."
             )
         elif count == 61_706 - (6 + 16 + 120 + 84 + 10):
@@ -338,11 +338,11 @@ def vgg_block(student_fn) -> str:
         out = _forward(block, x, label)
         expected_shape = (2, c_out, h // 2, w // 2)
         if tuple(out.shape) != expected_shape:
-            hint = "each 3x3 conv keeps the size (padding=1); the 2x2 max pool halves it."
+            hint = "each 3×3 conv keeps the size (padding=1); the 2×2 max pool halves it."
             if tuple(out.shape[2:]) == (h, w):
                 hint = "end the block with nn.MaxPool2d(kernel_size=2, stride=2)."
             elif tuple(out.shape[2:]) == ((h - 2 * num_convs) // 2, (w - 2 * num_convs) // 2):
-                hint = "use padding=1 so that every 3x3 conv keeps the size."
+                hint = "use padding=1 so that every 3×3 conv keeps the size."
             elif out.shape[1] != c_out:
                 hint = "the block outputs out_channels channels."
             raise Mismatch(
@@ -354,12 +354,12 @@ def vgg_block(student_fn) -> str:
             raise Mismatch(
                 f"{label}:\nyour block has {count_params(block):,} parameters, expected "
                 f"{count_params(reference):,}.\nHint: the first conv maps in_channels to "
-                "out_channels, the others out_channels to out_channels; all 3x3 with biases."
+                "out_channels, the others out_channels to out_channels; all 3×3 with biases."
             )
         _load_in_order(block, reference, label)
         expected = _reference_forward(reference, x)
         if not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
-            hint = "the layers are conv -> ReLU, repeated num_convs times, then a 2x2 max pool."
+            hint = "the layers are conv -> ReLU, repeated num_convs times, then a 2×2 max pool."
             pooled = nn.functional.avg_pool2d(nn.functional.relu(reference[:-1](x)), 2)
             if torch.allclose(out, pooled, atol=1e-5, rtol=1e-4):
                 hint = "use max pooling (nn.MaxPool2d), not average pooling."
@@ -396,8 +396,8 @@ def stack_vs_single(student_fn) -> str:
             hint = "count weights only, no biases (the paper's 27C² vs 49C²)."
         elif stack == stack_ref and single == (layers * k) ** 2 * c * c:
             hint = (
-                f"{layers} stacked {k}x{k} convs see {field}x{field} pixels, not "
-                f"{layers * k}x{layers * k}: each layer adds K - 1 = {k - 1}."
+                f"{layers} stacked {k}×{k} convs see {field}×{field} pixels, not "
+                f"{layers * k}×{layers * k}: each layer adds K - 1 = {k - 1}."
             )
         elif stack == stack_ref // layers:
             hint = "the stack has num_layers convolutions."
@@ -407,7 +407,7 @@ def stack_vs_single(student_fn) -> str:
             f"{label}:\ngot (stack, single) = ({stack}, {single}), expected "
             f"({stack_ref}, {single_ref}).\nHint: {hint}"
         )
-    return f"{count} cases: e.g. three 3x3 layers = 27C² weights, one 7x7 = 49C²."
+    return f"{count} cases: e.g. three 3×3 layers = 27C² weights, one 7×7 = 49C²."
 
 
 # ------------------------------------------------------- 8.6 a linear layer as a convolution

@@ -211,7 +211,7 @@ _HIDDEN_INCEPTION = [
     (5, 1, 4, 7, 3, 2, 6, 9, 2),  # odd sizes, a wide pool projection
 ]
 _INCEPTION_HINT = (
-    "every branch must keep H and W: padding=1 for the 3x3 conv, padding=2 for the 5x5, "
+    "every branch must keep H and W: padding=1 for the 3×3 conv, padding=2 for the 5×5, "
     "and the max pool needs kernel_size=3, stride=1, padding=1 (its default stride is 3)."
 )
 
@@ -249,14 +249,14 @@ def _inception_hint(x, pairs, out) -> str:
     for order in itertools.permutations(range(4)):
         if order != (0, 1, 2, 3) and _close(out, torch.cat([branches[i] for i in order], 1)):
             return (
-                "the branches are concatenated in the wrong order: use 1x1, 3x3, 5x5, pool "
+                "the branches are concatenated in the wrong order: use 1×1, 3×3, 5×5, pool "
                 "(the columns of the paper's Table 1, and torchvision's order)."
             )
     variants = [
-        ({"pool": "avg"}, "the pool branch uses a 3x3 *max* pool (nn.MaxPool2d), not average."),
+        ({"pool": "avg"}, "the pool branch uses a 3×3 *max* pool (nn.MaxPool2d), not average."),
         (
             {"reduce_relu": False},
-            "the 1x1 reduce convolutions are followed by a ReLU too (every conv is).",
+            "the 1×1 reduce convolutions are followed by a ReLU too (every conv is).",
         ),
     ]
     for kwargs, hint in variants:
@@ -265,8 +265,8 @@ def _inception_hint(x, pairs, out) -> str:
     if (out < 0).any():
         return "every convolution is followed by a ReLU, so the output is never negative."
     return (
-        "each branch is conv -> ReLU (1x1), or 1x1 conv -> ReLU -> kxk conv -> ReLU, or "
-        "3x3 max pool -> 1x1 conv -> ReLU; torch.cat(..., dim=1) joins them."
+        "each branch is conv -> ReLU (1×1), or 1×1 conv -> ReLU -> kxk conv -> ReLU, or "
+        "3×3 max pool -> 1×1 conv -> ReLU; torch.cat(..., dim=1) joins them."
     )
 
 
@@ -293,9 +293,9 @@ def inception_module(student_cls) -> str:
         if tuple(out.shape) != expected_shape:
             hint = "the output has c1 + c3 + c5 + pool_proj channels and the input's H and W."
             if out.ndim == 4 and out.shape[1] == c1 + c3 + c5 + c_in:
-                hint = "the pool branch ends with a 1x1 conv to pool_proj channels."
+                hint = "the pool branch ends with a 1×1 conv to pool_proj channels."
             elif out.ndim == 4 and out.shape[1] == c1 + c3r + c3 + c5r + c5 + pp:
-                hint = "the reduce convs feed the 3x3 and 5x5 convs; only branch outputs count."
+                hint = "the reduce convs feed the 3×3 and 5×5 convs; only branch outputs count."
             elif out.ndim == 4 and out.shape[0] != 2:
                 hint = "concatenate along the channel axis: torch.cat(branches, dim=1)."
             elif out.ndim == 4 and tuple(out.shape[2:]) != (h, w):
@@ -307,14 +307,14 @@ def inception_module(student_cls) -> str:
         reference = InceptionModule(*args)
         count, right = count_params(module), count_params(reference)
         if count != right:
-            hint = "count the weights of the six convolutions (1x1, 1x1 -> 3x3, 1x1 -> 5x5, 1x1)."
+            hint = "count the weights of the six convolutions (1×1, 1×1 -> 3×3, 1×1 -> 5×5, 1×1)."
             if _batch_norms(module):
                 hint = "the 2014 module has no BatchNorm: conv -> ReLU only."
             elif any(conv.bias is None for conv in _convs(module)):
                 hint = "the paper's convolutions have biases: keep nn.Conv2d's bias=True."
             elif count == right - c5r * c5 * 16:
                 hint = (
-                    "the 5x5 branch uses a 5x5 kernel. (torchvision's GoogLeNet has 3x3 "
+                    "the 5×5 branch uses a 5×5 kernel. (torchvision's GoogLeNet has 3×3 "
                     "there, a known quirk; follow the paper.)"
                 )
             raise Mismatch(
@@ -364,35 +364,35 @@ def _inception_cost_hint(key, mine, right, case) -> str:
     hw = h * w
     biases = c1 + c3r + c3 + c5r + c5 + pp
     weights = {
-        "1x1": c_in * c1,
-        "3x3 reduce": c_in * c3r,
-        "3x3": c3r * c3 * 9,
-        "5x5 reduce": c_in * c5r,
-        "5x5": c5r * c5 * 25,
+        "1×1": c_in * c1,
+        "3×3 reduce": c_in * c3r,
+        "3×3": c3r * c3 * 9,
+        "5×5 reduce": c_in * c5r,
+        "5×5": c5r * c5 * 25,
         "pool proj": c_in * pp,
     }
     if key == "out_channels":
         if mine == c1 + c3r + c3 + c5r + c5 + pp:
             return "only the four branch outputs are concatenated, not the reduce layers."
         if mine == c1 + c3 + c5 + c_in:
-            return "the pool branch ends with a 1x1 conv to pool_proj channels."
+            return "the pool branch ends with a 1×1 conv to pool_proj channels."
         return "the output channels are c1 + c3 + c5 + pool_proj."
     if key == "weights":
         if mine == right + biases:
             return "count weights only, without biases, as the paper's Table 1 does."
-        if mine == right - weights["5x5"] + c5r * c5 * 9:
-            return "the 5x5 branch has 5x5 kernels: c5_reduce * c5 * 25 weights."
-        if mine == right - weights["3x3 reduce"] - weights["5x5 reduce"]:
-            return "add the weights of the two 1x1 reduce convolutions."
+        if mine == right - weights["5×5"] + c5r * c5 * 9:
+            return "the 5×5 branch has 5×5 kernels: c5_reduce * c5 * 25 weights."
+        if mine == right - weights["3×3 reduce"] - weights["5×5 reduce"]:
+            return "add the weights of the two 1×1 reduce convolutions."
         if mine == right - weights["pool proj"]:
-            return "the pool branch has a 1x1 conv (pool proj): in_channels * pool_proj weights."
-        if mine == right - weights["3x3"] + c_in * c3 * 9:
-            return "the 3x3 conv sees c3_reduce channels (the reduced ones), not in_channels."
+            return "the pool branch has a 1×1 conv (pool proj): in_channels * pool_proj weights."
+        if mine == right - weights["3×3"] + c_in * c3 * 9:
+            return "the 3×3 conv sees c3_reduce channels (the reduced ones), not in_channels."
         return "a k x k conv from a to b channels has a * b * k * k weights; add all six."
     if mine == right // hw:
         return "multiply by the number of output positions, H * W."
-    if mine == (right - weights["3x3"] * hw) + c_in * c3 * 9 * hw:
-        return "the 3x3 conv sees c3_reduce channels (the reduced ones), not in_channels."
+    if mine == (right - weights["3×3"] * hw) + c_in * c3 * 9 * hw:
+        return "the 3×3 conv sees c3_reduce channels (the reduced ones), not in_channels."
     if mine == right + 9 * c_in * hw:
         return "pooling counts no MACs (only conv and linear layers do)."
     if mine == right + biases * hw:
@@ -436,7 +436,7 @@ def inception_cost(student_fn) -> str:
 
 _BLOCK_HINT = (
     "when the stride is not 1 or the channels change, x cannot be added as it is: the "
-    "shortcut is then a 1x1 conv (with the block's stride, no bias) followed by BatchNorm."
+    "shortcut is then a 1×1 conv (with the block's stride, no bias) followed by BatchNorm."
 )
 
 
@@ -444,7 +444,7 @@ def _block_error_hint(error: Exception) -> str:
     text = str(error)
     if "non-singleton dimension 2" in text or "non-singleton dimension 3" in text:
         return (
-            "F(x) and the shortcut must have the same shape: 3x3 convs need padding=1, so "
+            "F(x) and the shortcut must have the same shape: 3×3 convs need padding=1, so "
             "that only the stride changes H and W; " + _BLOCK_HINT
         )
     return _BLOCK_HINT
@@ -495,7 +495,7 @@ def _residual_hint(functional, x, pairs, stride, out, *, stride_hint: str) -> st
         return "the block ends with a ReLU after the addition, so its output is never negative."
     return (
         "conv -> BN -> ReLU -> ... -> conv -> BN, then add the shortcut, then ReLU; the "
-        "projection shortcut is conv 1x1 (stride) -> BN."
+        "projection shortcut is conv 1×1 (stride) -> BN."
     )
 
 
@@ -532,9 +532,9 @@ def _check_block(student_cls, spec: _Block) -> str:
         h_out, w_out = (h - 1) // stride + 1, (w - 1) // stride + 1
         expected_shape = (3, c_out, h_out, w_out)
         if tuple(out.shape) != expected_shape:
-            hint = "3x3 convs need padding=1; the stride divides H and W (rounding up)."
+            hint = "3×3 convs need padding=1; the stride divides H and W (rounding up)."
             if out.ndim == 4 and out.shape[1] == width and wide != 1:
-                hint = "the last 1x1 conv expands to 4 * mid_channels channels."
+                hint = "the last 1×1 conv expands to 4 * mid_channels channels."
             elif out.ndim == 4 and out.shape[1] != c_out:
                 hint = f"the block outputs {c_out} channels."
             elif out.ndim == 4 and tuple(out.shape[2:]) == (h, w):
@@ -553,11 +553,11 @@ def _check_block(student_cls, spec: _Block) -> str:
                 hint = "a conv followed by BatchNorm needs no bias: use bias=False."
             elif projection and len(mine) < len(theirs):
                 hint = (
-                    "this course uses the paper's option B (as torchvision does): a 1x1 conv "
+                    "this course uses the paper's option B (as torchvision does): a 1×1 conv "
                     "with stride, then BatchNorm, whenever the shape changes."
                 )
             elif len(_batch_norms(block)) < len(_batch_norms(reference)):
-                hint = "every conv is followed by BatchNorm, the projection's 1x1 conv too."
+                hint = "every conv is followed by BatchNorm, the projection's 1×1 conv too."
             elif not projection and len(mine) > len(theirs):
                 hint = "when the shape is kept, the shortcut is the identity (no parameters)."
             raise Mismatch(
@@ -593,7 +593,7 @@ _BASIC = _Block(
     second="out_channels",
     cases=_BASIC_CASES,
     functional=_basic_functional,
-    stride_hint="the stride belongs to the first 3x3 conv (and to the shortcut).",
+    stride_hint="the stride belongs to the first 3×3 conv (and to the shortcut).",
     wide=1,
     seed=93,
     hidden=[(5, 3, 3, 7, 5), (6, 6, 1, 3, 7), (2, 4, 2, 1, 2)],  # stride 3; odd; 1 x 2 input
@@ -622,8 +622,8 @@ _BOTTLENECK = _Block(
     cases=_BOTTLENECK_CASES,
     functional=_bottleneck_functional,
     stride_hint=(
-        "the stride sits on the first 1x1 conv: that is the 2015 paper's ResNet-50 "
-        "(v1). Put it on the 3x3 conv, as torchvision does (v1.5)."
+        "the stride sits on the first 1×1 conv: that is the 2015 paper's ResNet-50 "
+        "(v1). Put it on the 3×3 conv, as torchvision does (v1.5)."
     ),
     wide=4,
     seed=94,
@@ -656,7 +656,7 @@ _HIDDEN_SEPARABLE = [
 
 
 def _separable_reference(c_in, c_out, k, h, w, stride) -> tuple[int, int, int, int]:
-    """(params, macs, depthwise macs, output positions) of depthwise k x k + pointwise 1x1."""
+    """(params, macs, depthwise macs, output positions) of depthwise k x k + pointwise 1×1."""
     block = nn.Sequential(
         nn.Conv2d(c_in, c_in, k, stride, padding=k // 2, groups=c_in, bias=False),
         nn.Conv2d(c_in, c_out, 1, bias=False),
@@ -679,7 +679,7 @@ def _separable_hint(got, expected, case, depthwise_macs, positions) -> str:
         if params == c_in * c_in * k * k + c_in * c_out:
             return "the depthwise conv has groups=C_in: one k x k filter per channel, C_in*k*k."
         if params == c_in * k * k:
-            return "add the pointwise 1x1 conv: C_in * C_out weights."
+            return "add the pointwise 1×1 conv: C_in * C_out weights."
         if params == c_out * k * k + c_in * c_out:
             return "the depthwise conv has C_in filters (one per input channel), not C_out."
         return "params = C_in * k * k (depthwise) + C_in * C_out (pointwise)."
@@ -688,11 +688,11 @@ def _separable_hint(got, expected, case, depthwise_macs, positions) -> str:
     if macs == params * h * w and stride != 1:
         return "count output positions: with stride 2 there are about H * W / 4 of them."
     if macs == depthwise_macs + c_in * c_out * h * w and stride != 1:
-        return "the 1x1 conv runs on the depthwise output, H' x W', not on the input."
+        return "the 1×1 conv runs on the depthwise output, H' x W', not on the input."
     if macs == params:
         return "multiply by the number of output positions H' * W'."
     if macs == depthwise_macs:
-        return "add the MACs of the pointwise 1x1 conv."
+        return "add the MACs of the pointwise 1×1 conv."
     return (
         "MACs = H' * W' * (C_in * k * k + C_in * C_out), with "
         "H' = floor((H + 2*(k//2) - k) / stride) + 1."
@@ -710,7 +710,7 @@ def _separable_hint(got, expected, case, depthwise_macs, positions) -> str:
 )
 def separable_cost(student_fn) -> str:
     """Check ``student_fn(c_in, c_out, k, h, w, stride) -> (params, macs)`` of a
-    depthwise-separable convolution (depthwise k x k, then pointwise 1x1, no biases)."""
+    depthwise-separable convolution (depthwise k x k, then pointwise 1×1, no biases)."""
     for heading, case in numbered_cases(_SEPARABLE_CASES, hidden=_HIDDEN_SEPARABLE):
         c_in, c_out, k, h, w, stride = case
         label = f"{heading} (c_in={c_in}, c_out={c_out}, k={k}, h={h}, w={w}, stride={stride})"
@@ -725,7 +725,7 @@ def separable_cost(student_fn) -> str:
             )
     count = case_count(_SEPARABLE_CASES, _HIDDEN_SEPARABLE)
     return (
-        f"{count} cases match nn.Conv2d(groups=C_in) + a 1x1 conv, among them MobileNet's layers."
+        f"{count} cases match nn.Conv2d(groups=C_in) + a 1×1 conv, among them MobileNet's layers."
     )
 
 

@@ -110,7 +110,7 @@ def _permute_columns(m: np.ndarray, c: int, size, order) -> np.ndarray:
 
 @checker("7.1", "matrix_4x9", forbid=_MATRIX)
 def matrix_4x9(student_fn) -> str:
-    """Check ``student_fn(w)``: the 4x9 matrix of a 2x2 kernel ``w`` on a 3x3 input."""
+    """Check ``student_fn(w)``: the 4×9 matrix of a 2×2 kernel ``w`` on a 3×3 input."""
     random = rng(71)
     kernels = [
         np.array([[1.0, 2.0], [3.0, 4.0]]),
@@ -128,9 +128,9 @@ def matrix_4x9(student_fn) -> str:
             case=label,
             name="your matrix",
             shape_hints=[
-                ((2, 2), "that is the 2x2 output; return the matrix M with z = M @ x."),
+                ((2, 2), "that is the 2×2 output; return the matrix M with z = M @ x."),
                 ((3, 3), "one row per output value (4 of them), one column per input (9)."),
-                ((4, 4), "one column per *input* pixel: a 3x3 image has 9."),
+                ((4, 4), "one column per *input* pixel: a 3×3 image has 9."),
             ],
             known_mistakes=[
                 (_reference_matrix(w[::-1, ::-1].copy()[None, None], (3, 3)), _FLIPPED),
@@ -140,7 +140,7 @@ def matrix_4x9(student_fn) -> str:
         )
     count = case_count(kernels, hidden)
     return (
-        f"{count} kernels: M @ x.ravel() == conv2d(x, w).ravel() for every 3x3 x. "
+        f"{count} kernels: M @ x.ravel() == conv2d(x, w).ravel() for every 3×3 x. "
         "Each row holds the same 4 weights, shifted: weight sharing."
     )
 

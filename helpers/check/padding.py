@@ -457,10 +457,10 @@ def bottleneck_costs(student_fn) -> str:
             elif key == "activations" and mine == c_out * h * w and c_mid is not None:
                 message += (
                     f"\nHint: the {c_mid}-channel map between the two layers must be stored "
-                    "too (that is the 'space' the 1x1 layer costs)."
+                    "too (that is the 'space' the 1×1 layer costs)."
                 )
             elif key == "macs" and c_mid is not None and mine == layer_macs[1]:
-                message += "\nHint: add the MACs of the 1x1 layer too."
+                message += "\nHint: add the MACs of the 1×1 layer too."
             elif key == "params" and mine - right in (c_out, c_out + (c_mid or 0)):
                 message += "\nHint: these layers have no biases (bias=False); count weights only."
             elif key == "macs" and mine == right * 2:
@@ -484,24 +484,24 @@ def bottleneck_costs(student_fn) -> str:
 # ------------------------------------------------------------------------ 2.6
 
 CLAIMS = {
-    "a": "CSE559A: a 5x5 image, a 3x3 kernel, padding 1, stride 1 gives a 3x3 output. "
+    "a": "CSE559A: a 5×5 image, a 3×3 kernel, padding 1, stride 1 gives a 3×3 output. "
     "(Give the output side length.)",
-    "b": "CSE559A: the same with stride 2 gives a 2x2 output, (5-3+2*1)/2+1 = 2. "
+    "b": "CSE559A: the same with stride 2 gives a 2×2 output, (5-3+2*1)/2+1 = 2. "
     "(Give the output side length.)",
     "c": "CSE559A: a conv layer with F x F = 3 x 3 kernels from K = 64 to L = 128 channels on "
     "a 56 x 56 map (same padding) takes F^2 x K x L x H x W parameters. "
     "(Give the number of parameters, biases included.)",
-    "d": "CSE559A: a 3x3 conv layer from 256 to 256 channels has 256 x 3 x 3 x 256 = 524,288 "
+    "d": "CSE559A: a 3×3 conv layer from 256 to 256 channels has 256 x 3 x 3 x 256 = 524,288 "
     "weights. (Give the number of weights, no biases.)",
-    "e": "NNDL 5-8 answer: a 3x3 kernel with dilation D = 2 keeps the size with padding "
+    "e": "NNDL 5-8 answer: a 3×3 kernel with dilation D = 2 keeps the size with padding "
     "P = (K-1)/2 = 1. (Give the padding that keeps the size.)",
     "f": "EECS 498: filters always extend the full depth of the input volume. "
     "(For nn.Conv2d(32, 32, 3, groups=32), give the number of input channels one filter sees.)",
-    "g": "EECS 498: 10 filters of 5x5 with stride 1 and pad 2 on a 3x32x32 input have "
+    "g": "EECS 498: 10 filters of 5×5 with stride 1 and pad 2 on a 3x32x32 input have "
     "10 x (3 x 5 x 5 + 1) = 760 parameters. (Give the number of parameters.)",
     "h": "EECS 498: the same layer does 75 x 10,240 = 768K multiply-adds. "
     "(Give the exact number of MACs.)",
-    "i": "NNDL slides, zero-padding example: the 5x5 image with rows 11100, 01110, 00111, "
+    "i": "NNDL slides, zero-padding example: the 5×5 image with rows 11100, 01110, 00111, "
     "01110, 01100, the kernel [[1, 0, 1], [0, 1, 0], [1, 0, 1]] and padding 1 give an output "
     "whose centre value (row 2, column 2, counting from 0) is 4. (Give the centre value.)",
 }
@@ -519,7 +519,7 @@ _CLAIMED = {"a": 3, "b": 2, "c": 9 * 64 * 128 * 56 * 56, "d": 524_288, "e": 1, "
 _CLAIMED.update({"g": 760, "h": 768_000, "i": 4})
 
 _WHY = {
-    "a": "floor((5 + 2*1 - 3) / 1) + 1 = 5: padding 1 exactly makes up for the 3x3 kernel "
+    "a": "floor((5 + 2*1 - 3) / 1) + 1 = 5: padding 1 exactly makes up for the 3×3 kernel "
     "(same padding), so the output is as large as the input.",
     "b": "floor((5 + 2*1 - 3) / 2) + 1 = floor(4/2) + 1: the formula the seed writes down "
     "gives a different number than the one it states.",

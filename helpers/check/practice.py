@@ -216,7 +216,7 @@ def random_crop(student_fn) -> str:
             raise Mismatch(
                 f"{label}:\nin {calls} calls your crop never took the offsets (top, left) = "
                 f"{never[:4]}{' ...' if len(never) > 4 else ''}; every one of the "
-                f"{side}x{side} windows must be possible.{hint}"
+                f"{side}×{side} windows must be possible.{hint}"
             )
         expected = calls / side**2  # 50; a binomial count stays within 6 sd of it
         if side > 1 and np.abs(counts - expected).max() > 6 * math.sqrt(expected):

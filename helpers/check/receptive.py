@@ -55,13 +55,13 @@ _FIELD_TOOLS = tuple(
 def receptive_field_size(student_fn) -> str:
     """Check ``student_fn(layers) -> (size, stride)`` for layers of (kernel, stride, dilation)."""
     cases = [
-        ("three 3x3 convolutions", [(3, 1, 1)] * 3),
-        ("a single 5x5 convolution", [(5, 1, 1)]),
+        ("three 3×3 convolutions", [(3, 1, 1)] * 3),
+        ("a single 5×5 convolution", [(5, 1, 1)]),
         ("no layers at all", []),
-        ("3x3 convolutions with dilations 1, 2, 4, 8", [(3, 1, 2**i) for i in range(4)]),
-        ("four 2x2 poolings with stride 2", [(2, 2, 1)] * 4),
+        ("3×3 convolutions with dilations 1, 2, 4, 8", [(3, 1, 2**i) for i in range(4)]),
+        ("four 2×2 poolings with stride 2", [(2, 2, 1)] * 4),
         (
-            "a ResNet-like stem: 7x7/2, 3x3/2 pool, two 3x3",
+            "a ResNet-like stem: 7×7/2, 3×3/2 pool, two 3×3",
             [(7, 2, 1), (3, 2, 1)] + [(3, 1, 1)] * 2,
         ),
         (
@@ -72,9 +72,9 @@ def receptive_field_size(student_fn) -> str:
         ("stride and dilation mixed", [(3, 2, 2), (5, 1, 3), (1, 2, 1), (3, 1, 2)]),
     ]
     hidden = [
-        ("a 1x1 convolution with stride 3, then a 3x3", [(1, 3, 1), (3, 1, 1)]),
+        ("a 1×1 convolution with stride 3, then a 3×3", [(1, 3, 1), (3, 1, 1)]),
         (
-            "VGG-16's features (13 3x3 convolutions, 5 2x2 poolings)",
+            "VGG-16's features (13 3×3 convolutions, 5 2×2 poolings)",
             ([(3, 1, 1)] * 2 + [(2, 2, 1)]) * 2 + ([(3, 1, 1)] * 3 + [(2, 2, 1)]) * 3,
         ),
         ("even and dilated kernels with strides", [(5, 3, 2), (2, 2, 3), (4, 1, 5), (7, 1, 1)]),
@@ -215,8 +215,8 @@ def fewest_layers(target: int) -> int:
     """Fewest odd square convolutions for a dense field >= target: ceil(log3(target)).
 
     A dense field of L layers with kernels k_l covers at most prod(k_l) pixels, and any
-    kernel k >= 5 can be replaced by ceil(log3(k)) layers of 3x3 that cover at least k
-    pixels with fewer weights (9 * ceil(log3(k)) < k * k); so 3x3 layers with dilations
+    kernel k >= 5 can be replaced by ceil(log3(k)) layers of 3×3 that cover at least k
+    pixels with fewer weights (9 * ceil(log3(k)) < k * k); so 3×3 layers with dilations
     1, 3, 9, ... (field 3**L) are optimal.
     """
     layers, field = 0, 1
@@ -230,7 +230,7 @@ def _describe(convs) -> str:
     for conv in convs:
         k = conv.kernel_size[0]
         d = conv.dilation[0]
-        parts.append(f"{k}x{k}" + (f" d={d}" if d > 1 else ""))
+        parts.append(f"{k}×{k}" + (f" d={d}" if d > 1 else ""))
     return ", ".join(parts) if parts else "no convolutions"
 
 
@@ -265,7 +265,7 @@ def dense_field_network(student_fn) -> str:
                 problem = "has a stride; use stride 1 (a stride would shrink the image)."
             elif conv.kernel_size[0] != conv.kernel_size[1] or conv.kernel_size[0] % 2 == 0:
                 problem = (
-                    f"has a {conv.kernel_size[0]}x{conv.kernel_size[1]} kernel; use square "
+                    f"has a {conv.kernel_size[0]}×{conv.kernel_size[1]} kernel; use square "
                     "kernels of odd size (k x k), so that the padding is the same on both sides."
                 )
             elif conv.dilation[0] != conv.dilation[1]:
@@ -277,13 +277,13 @@ def dense_field_network(student_fn) -> str:
             raise Mismatch(
                 f"{label}:\nthe convolutions of your network ({_describe(convs)}) span "
                 f"{size // 2 - 1} pixels, far more than the target {target} needs; choose "
-                "each dilation at most the field so far (with 3x3 kernels: 1, 3, 9, ...)."
+                "each dilation at most the field so far (with 3×3 kernels: 1, 3, 9, ...)."
             )
         out_size = _output_size(model, channels, size, label)
         if out_size != (size, size):
             raise Mismatch(
-                f"{label}:\nyour network turns a {size}x{size} image into "
-                f"{out_size[0]}x{out_size[1]}; keep the size with padding='same' (or "
+                f"{label}:\nyour network turns a {size}×{size} image into "
+                f"{out_size[0]}×{out_size[1]}; keep the size with padding='same' (or "
                 "padding = dilation*(k-1)//2) in every convolution."
             )
         support = _field_support(model, channels, size, label)
@@ -312,7 +312,7 @@ def dense_field_network(student_fn) -> str:
                 f"{label}:\nyour field ({_describe(convs)}) spans {field} pixels, but "
                 f"{holes} of them along a row have no influence on the output: the dilations "
                 "leave gaps (the 'gridding' effect). Choose each dilation at most the field "
-                "so far (with 3x3 kernels: 1, 3, 9, ...)."
+                "so far (with 3×3 kernels: 1, 3, 9, ...)."
             )
         weights = sum(conv.weight.numel() for conv in convs)
         biases = sum(conv.bias.numel() for conv in convs if conv.bias is not None)
@@ -323,8 +323,8 @@ def dense_field_network(student_fn) -> str:
             raise Mismatch(
                 f"{label}:\nyour network ({_describe(convs)}) reaches a dense field of "
                 f"{field} >= {target} with {weights:,} weights; the fewest possible is "
-                f"{fewest:,} ({layers} layer{'s' if layers > 1 else ''} of 3x3).\nHint: "
-                "3x3 kernels are the cheapest per pixel of field, and dilations 1, 3, 9, ... "
+                f"{fewest:,} ({layers} layer{'s' if layers > 1 else ''} of 3×3).\nHint: "
+                "3×3 kernels are the cheapest per pixel of field, and dilations 1, 3, 9, ... "
                 "triple the dense field with every layer."
             )
         if biases:
@@ -341,7 +341,7 @@ def dense_field_network(student_fn) -> str:
             )
     return (
         f"{count} targets: dense fields with the fewest weights (e.g. target 50: "
-        f"{fewest_layers(50)} layers of 3x3 with dilations 1, 3, 9, 27)."
+        f"{fewest_layers(50)} layers of 3×3 with dilations 1, 3, 9, 27)."
     )
 
 

@@ -61,7 +61,7 @@ def _conv_describe(values: dict):
     values["window"] = window
     span = d * (k - 1) + 1
     state = {"output_size": out, "span": span, "position": divmod(window, out)}
-    text = f"conv arithmetic explorer: {settings} -> output {out}x{out} ({HINT})"
+    text = f"conv arithmetic explorer: {settings} -> output {out}×{out} ({HINT})"
     label = (
         f"<b>{html.escape(formula)} = {out}</b> on each axis: a <b>{out}×{out}</b> output. "
         + dim(
@@ -180,7 +180,7 @@ def conv_arithmetic_explorer(
 
     Returns:
         An :class:`Explorer`: the live widget in JupyterLab, a PNG and the one-line text
-        ``"conv arithmetic explorer: n=7, k=3, s=1, p=0, d=1 -> output 5x5 (...)"``
+        ``"conv arithmetic explorer: n=7, k=3, s=1, p=0, d=1 -> output 5×5 (...)"``
         elsewhere. A kernel that does not fit shows a message instead of a picture.
 
     Raises:

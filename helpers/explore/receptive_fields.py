@@ -149,8 +149,8 @@ def _field_describe(values: dict):
     layers = _stack(values)
     n = values["input_size"]
     names = " → ".join(layer.label() for layer in layers) or "no layers"
-    plain_names = names.replace("→", ">").replace("×", "x")
-    prefix = f"receptive field explorer: {plain_names} on {n}x{n}"
+    plain_names = names.replace("→", ">")
+    prefix = f"receptive field explorer: {plain_names} on {n}×{n}"
     if not layers:
         message = "No layers: switch at least one layer on."
         return (
@@ -200,7 +200,7 @@ def _field_describe(values: dict):
         "names": names,
     }
     text = (
-        f"{prefix} -> output {out}x{out}; unit ({row}, {col}) sees rows {rows[0]}..{rows[1]}, "
+        f"{prefix} -> output {out}×{out}; unit ({row}, {col}) sees rows {rows[0]}..{rows[1]}, "
         f"columns {cols[0]}..{cols[1]}: size r={r}, jump S={jump}, start = unit*S - P "
         f"with P={pad}; {in_padding} of {r * r} pixels in the padding ({HINT})"
     )

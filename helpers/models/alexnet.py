@@ -1,16 +1,16 @@
 """AlexNet as described by Krizhevsky, Sutskever and Hinton (2012).
 
-The paper's layers (Section 3.5 and Figure 2), for one 227x227 RGB image::
+The paper's layers (Section 3.5 and Figure 2), for one 227×227 RGB image::
 
-    conv1  96 @ 11x11, stride 4         -> 96 x 55 x 55,  ReLU, LRN, max pool 3/2 -> 27
-    conv2 256 @ 5x5, pad 2 (2 groups)   -> 256 x 27 x 27, ReLU, LRN, max pool 3/2 -> 13
-    conv3 384 @ 3x3, pad 1              -> 384 x 13 x 13, ReLU
-    conv4 384 @ 3x3, pad 1 (2 groups)   -> 384 x 13 x 13, ReLU
-    conv5 256 @ 3x3, pad 1 (2 groups)   -> 256 x 13 x 13, ReLU, max pool 3/2 -> 6
+    conv1  96 @ 11×11, stride 4         -> 96 x 55 x 55,  ReLU, LRN, max pool 3/2 -> 27
+    conv2 256 @ 5×5, pad 2 (2 groups)   -> 256 x 27 x 27, ReLU, LRN, max pool 3/2 -> 13
+    conv3 384 @ 3×3, pad 1              -> 384 x 13 x 13, ReLU
+    conv4 384 @ 3×3, pad 1 (2 groups)   -> 384 x 13 x 13, ReLU
+    conv5 256 @ 3×3, pad 1 (2 groups)   -> 256 x 13 x 13, ReLU, max pool 3/2 -> 6
     fc6   9216 -> 4096, ReLU, dropout;  fc7 4096 -> 4096, ReLU, dropout;  fc8 4096 -> 1000
 
-**224 or 227?** The paper says the input is 224x224x3, but an 11x11 kernel with stride 4
-and no padding gives ``(224 - 11) / 4 + 1 = 54.25`` positions; the 55x55 maps of its
+**224 or 227?** The paper says the input is 224x224x3, but an 11×11 kernel with stride 4
+and no padding gives ``(224 - 11) / 4 + 1 = 54.25`` positions; the 55×55 maps of its
 Figure 2 need ``(227 - 11) / 4 + 1 = 55``. Implementations use 227 (Caffe), or pad
 (torchvision's single-GPU variant pads by 2 and has 64-192-384-256-256 channels, after
 Krizhevsky's 2014 "One weird trick" paper). This class follows the paper with 227 input.
@@ -113,8 +113,8 @@ class AlexNet(nn.Module):
         if not is_traced(x) and x.ndim == 4 and tuple(x.shape[1:]) == (3, 224, 224):
             raise ValueError(
                 "AlexNet: x must have shape (N, 3, 227, 227), got (N, 3, 224, 224): the "
-                "paper says 224, but conv1 (11x11, stride 4, no padding) needs 227 to give "
-                "its 55x55 maps ((224 - 11) / 4 + 1 = 54.25)"
+                "paper says 224, but conv1 (11×11, stride 4, no padding) needs 227 to give "
+                "its 55×55 maps ((224 - 11) / 4 + 1 = 54.25)"
             )
         check_input(x, "AlexNet", 3, (INPUT_SIZE, INPUT_SIZE))
         return self.classifier(self.features(x))

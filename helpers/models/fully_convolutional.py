@@ -3,7 +3,7 @@
 A ``nn.Linear`` that reads a ``(C, H, W)`` feature map flattened in PyTorch's order is the
 same map as a ``nn.Conv2d(C, out, (H, W))`` whose weights are the linear weights reshaped to
 ``(out, C, H, W)``: on an ``H x W`` map it returns ``(N, out, 1, 1)``. Every later linear layer
-is a 1x1 convolution. The converted network accepts larger images and returns a *map* of
+is a 1×1 convolution. The converted network accepts larger images and returns a *map* of
 class scores: one score vector per window of the original input size, at the stride of the
 feature extractor.
 """

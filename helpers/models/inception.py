@@ -2,13 +2,13 @@
 
 Four branches see the same input and their outputs are concatenated along the channels::
 
-    x ─┬─ 1x1 conv (c1) ─────────────────────────┐
-       ├─ 1x1 conv (c3_reduce) ─ 3x3 conv (c3) ──┤
-       ├─ 1x1 conv (c5_reduce) ─ 5x5 conv (c5) ──┼─ concat: c1 + c3 + c5 + pool_proj
-       └─ 3x3 max pool, stride 1 ─ 1x1 conv (pool_proj)
+    x ─┬─ 1×1 conv (c1) ─────────────────────────┐
+       ├─ 1×1 conv (c3_reduce) ─ 3×3 conv (c3) ──┤
+       ├─ 1×1 conv (c5_reduce) ─ 5×5 conv (c5) ──┼─ concat: c1 + c3 + c5 + pool_proj
+       └─ 3×3 max pool, stride 1 ─ 1×1 conv (pool_proj)
 
-Every convolution is followed by a ReLU and padded so that H and W are kept. The 1x1
-"reduce" convolutions are the bottlenecks that make the 3x3 and 5x5 branches affordable.
+Every convolution is followed by a ReLU and padded so that H and W are kept. The 1×1
+"reduce" convolutions are the bottlenecks that make the 3×3 and 5×5 branches affordable.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class InceptionModule(nn.Module):
     """GoogLeNet's Inception module: ``x: (N, in_channels, H, W)`` -> ``(N, C_out, H, W)``.
 
     ``C_out = c1 + c3 + c5 + pool_proj`` (available as ``out_channels``). The argument
-    names follow the columns of the paper's Table 1 ("#1x1", "#3x3 reduce", "#3x3",
-    "#5x5 reduce", "#5x5", "pool proj"); inception (3a) is
+    names follow the columns of the paper's Table 1 ("#1×1", "#3×3 reduce", "#3×3",
+    "#5×5 reduce", "#5×5", "pool proj"); inception (3a) is
     ``InceptionModule(192, 64, 96, 128, 16, 32, 32)`` with 256 output channels.
 
     Attributes ``branch1``, ``branch3``, ``branch5``, ``branch_pool`` (each an

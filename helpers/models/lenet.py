@@ -1,14 +1,14 @@
 """LeNet-5 (LeCun, Bottou, Bengio and Haffner, 1998) with the classic layer sizes.
 
-The 1998 network read 32x32 images; MNIST digits are 28x28, so the first convolution pads
+The 1998 network read 32×32 images; MNIST digits are 28×28, so the first convolution pads
 by 2 pixels, which gives exactly the original sizes::
 
     input  1 x 28 x 28
-    C1     conv 6 @ 5x5, padding 2  ->  6 x 28 x 28
-    S2     pool 2x2, stride 2       ->  6 x 14 x 14
-    C3     conv 16 @ 5x5            -> 16 x 10 x 10
-    S4     pool 2x2, stride 2       -> 16 x  5 x  5
-    C5     fully connected 400 -> 120   (a 5x5 conv on a 5x5 map in the paper)
+    C1     conv 6 @ 5×5, padding 2  ->  6 x 28 x 28
+    S2     pool 2×2, stride 2       ->  6 x 14 x 14
+    C3     conv 16 @ 5×5            -> 16 x 10 x 10
+    S4     pool 2×2, stride 2       -> 16 x  5 x  5
+    C5     fully connected 400 -> 120   (a 5×5 conv on a 5×5 map in the paper)
     F6     fully connected 120 -> 84
     output fully connected  84 -> 10    (logits)
 
@@ -48,13 +48,13 @@ C3_CONNECTIONS.setflags(write=False)
 
 
 class LeNet5(nn.Module):
-    """LeNet-5 for 28x28 greyscale input: ``x: (N, 1, 28, 28)`` -> logits ``(N, 10)``.
+    """LeNet-5 for 28×28 greyscale input: ``x: (N, 1, 28, 28)`` -> logits ``(N, 10)``.
 
     Args:
         activation: ``"tanh"`` (the paper's squashing function, default), ``"relu"`` or
             ``"sigmoid"``; used after C1, C3, C5 and F6.
-        pooling: ``"avg"`` (default: plain 2x2 averaging, close to the paper's subsampling,
-            which sums each 2x2 block, scales it by a trainable coefficient, adds a trainable
+        pooling: ``"avg"`` (default: plain 2×2 averaging, close to the paper's subsampling,
+            which sums each 2×2 block, scales it by a trainable coefficient, adds a trainable
             bias and squashes the result) or ``"max"``.
         num_classes: size of the output layer (10).
         in_channels: channels of the input (1).
@@ -111,9 +111,9 @@ class LeNet5(nn.Module):
 def paper_parameter_counts() -> dict[str, int]:
     """Trainable parameters of each layer of the 1998 LeNet-5, as the paper counts them.
 
-    C1: 6 kernels 5x5 + 6 biases; S2 and S4: a coefficient and a bias per map; C3: the
-    sparse :data:`C3_CONNECTIONS` (60 kernels 5x5) + 16 biases; C5: 120 maps over all 16
-    maps of S4 (a 5x5 conv on a 5x5 input); F6: 84 units. The output layer's 10 RBF
+    C1: 6 kernels 5×5 + 6 biases; S2 and S4: a coefficient and a bias per map; C3: the
+    sparse :data:`C3_CONNECTIONS` (60 kernels 5×5) + 16 biases; C5: 120 maps over all 16
+    maps of S4 (a 5×5 conv on a 5×5 input); F6: 84 units. The output layer's 10 RBF
     centres (84 values each) were fixed by hand, not trained; they are listed as
     ``"output (RBF, fixed)"`` and are not part of the 60,000.
     """

@@ -3,14 +3,14 @@
 A standard KxK convolution mixes space and channels at once: ``K*K*C_in*C_out`` weights.
 The depthwise-separable block factorises it into
 
-* a *depthwise* 3x3 convolution (``groups=C_in``): one 3x3 filter per input channel,
+* a *depthwise* 3×3 convolution (``groups=C_in``): one 3×3 filter per input channel,
   ``9*C_in`` weights, mixing space only; then
-* a *pointwise* 1x1 convolution: ``C_in*C_out`` weights, mixing channels only,
+* a *pointwise* 1×1 convolution: ``C_in*C_out`` weights, mixing channels only,
 
-each followed by BatchNorm and ReLU. The cost ratio to a full 3x3 convolution is
+each followed by BatchNorm and ReLU. The cost ratio to a full 3×3 convolution is
 ``1/C_out + 1/9``.
 
-:func:`mobilenet_v1` builds the whole network of the paper's Table 1 (a 3x3 convolution,
+:func:`mobilenet_v1` builds the whole network of the paper's Table 1 (a 3×3 convolution,
 13 depthwise-separable blocks, global average pooling, a linear layer), thinned by the
 **width multiplier** ``alpha`` (Section 4.2): every layer gets ``alpha`` times its channels,
 so the cost of a layer with ``alpha * M`` inputs and ``alpha * N`` outputs falls by about
@@ -29,7 +29,7 @@ __all__ = ["MOBILENET_V1_BLOCKS", "DepthwiseSeparable", "mobilenet_v1"]
 
 
 class DepthwiseSeparable(nn.Module):
-    """Depthwise 3x3 (stride) -> BN -> ReLU -> pointwise 1x1 -> BN -> ReLU.
+    """Depthwise 3×3 (stride) -> BN -> ReLU -> pointwise 1×1 -> BN -> ReLU.
 
     ``x: (N, in_channels, H, W)`` -> ``(N, out_channels, H', W')`` with
     ``H' = (H - 1) // stride + 1`` (padding 1). Convolutions have no bias (BatchNorm
@@ -76,7 +76,7 @@ def mobilenet_v1(
 ) -> nn.Sequential:
     """MobileNet (Howard et al., 2017, Table 1) with width multiplier ``alpha`` in (0, 1].
 
-    3x3 conv (32 alpha channels, stride 2) -> BN -> ReLU, the 13 blocks of
+    3×3 conv (32 alpha channels, stride 2) -> BN -> ReLU, the 13 blocks of
     :data:`MOBILENET_V1_BLOCKS` (``round(alpha * channels)`` each), global average pooling
     and a linear layer from ``round(1024 * alpha)`` to ``num_classes``. Any input size the
     five stride-2 layers allow; the paper's resolutions are 224, 192, 160 and 128.

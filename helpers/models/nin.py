@@ -4,12 +4,12 @@ pooling classifier.
 An **mlpconv** layer slides a small multilayer perceptron over the input instead of a linear
 filter: a ``k x k`` convolution followed by fully connected layers applied to the channels
 of each pixel, i.e. ``1 x 1`` convolutions, each followed by a ReLU (the paper's Section 3.1
-and its Eq. 2: the "cascaded cross channel parametric pooling" is a 1x1 convolution).
+and its Eq. 2: the "cascaded cross channel parametric pooling" is a 1×1 convolution).
 The **global average pooling** classifier (Section 3.2) lets the last mlpconv layer output
 one map per class and averages each map: no fully connected layer at all.
 
-* :class:`MLPConv`: ``k x k`` conv -> ReLU -> (1x1 conv -> ReLU) for each further width;
-* :class:`NiN`: a small NiN for 28x28 or 32x32 images: mlpconv blocks with max pooling in
+* :class:`MLPConv`: ``k x k`` conv -> ReLU -> (1×1 conv -> ReLU) for each further width;
+* :class:`NiN`: a small NiN for 28×28 or 32×32 images: mlpconv blocks with max pooling in
   between, the last one ending with ``num_classes`` maps, then global average pooling.
 """
 
@@ -23,9 +23,9 @@ __all__ = ["MLPConv", "NiN"]
 
 
 class MLPConv(nn.Module):
-    """``k x k`` conv (stride, padding) -> ReLU, then a 1x1 conv -> ReLU per further width.
+    """``k x k`` conv (stride, padding) -> ReLU, then a 1×1 conv -> ReLU per further width.
 
-    ``widths``: the output channels of the ``k x k`` convolution, then of each 1x1
+    ``widths``: the output channels of the ``k x k`` convolution, then of each 1×1
     convolution, e.g. ``(96, 96, 96)``. ``x: (N, in_channels, H, W)`` ->
     ``(N, widths[-1], H', W')``. ``final_relu=False`` leaves out the last ReLU (for a
     layer whose maps are the class scores). Attribute ``layers`` (an ``nn.Sequential``).
@@ -63,7 +63,7 @@ class MLPConv(nn.Module):
 
 
 class NiN(nn.Module):
-    """Three mlpconv blocks (5x5, 5x5, 3x3, each with two 1x1 layers), 3x3/2 max pools in
+    """Three mlpconv blocks (5×5, 5×5, 3×3, each with two 1×1 layers), 3×3/2 max pools in
     between, the last block ending with ``num_classes`` maps, then global average pooling.
 
     ``x: (N, in_channels, H, W)`` -> class scores ``(N, num_classes)``. ``width``: the

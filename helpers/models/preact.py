@@ -11,7 +11,7 @@ so that ``x_L = x_l + sum_{i=l}^{L-1} F(x_i)`` for any two blocks ``l < L`` (the
 Eq. 4), and the gradient reaching block ``l`` is the gradient at ``L`` *plus* what flows
 through the residual branches (Eq. 5): it cannot vanish through the identity path.
 
-* :class:`PreActBlock`: BN -> ReLU -> 3x3 conv (stride) -> BN -> ReLU -> 3x3 conv, plus the
+* :class:`PreActBlock`: BN -> ReLU -> 3×3 conv (stride) -> BN -> ReLU -> 3×3 conv, plus the
   shortcut; ``residual=False`` drops the shortcut (the plain block);
 * :func:`block_input_gradients`: the norm of the gradient at the input of every block of a
   stack, for one backward pass (what the notebook plots).
@@ -29,12 +29,12 @@ __all__ = ["PreActBlock", "block_input_gradients"]
 
 
 class PreActBlock(nn.Module):
-    """BN -> ReLU -> 3x3 conv (stride) -> BN -> ReLU -> 3x3 conv, plus the shortcut; no ReLU
+    """BN -> ReLU -> 3×3 conv (stride) -> BN -> ReLU -> 3×3 conv, plus the shortcut; no ReLU
     after the addition.
 
     ``x: (N, in_channels, H, W)`` -> ``(N, out_channels, H', W')`` with
     ``H' = (H - 1) // stride + 1``. The shortcut is the identity when the shape is kept, else
-    a 1x1 convolution with the stride (no BatchNorm: the paper's pre-activation projection
+    a 1×1 convolution with the stride (no BatchNorm: the paper's pre-activation projection
     sees the pre-activated input). ``residual=False`` drops the shortcut (a plain block).
     Attributes ``bn1, conv1, bn2, conv2, shortcut`` (``nn.Identity``, an ``nn.Conv2d`` or
     ``None``).

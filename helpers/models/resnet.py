@@ -3,16 +3,16 @@
 A residual block computes ``relu(F(x) + shortcut(x))``: the layers learn the *residual*
 ``F(x)``, and a block whose best choice is "do nothing" only has to learn ``F(x) = 0``.
 The shortcut is the identity when the shape is kept; when a block changes the number of
-channels or strides, it is a 1x1 convolution with that stride followed by BatchNorm (the
+channels or strides, it is a 1×1 convolution with that stride followed by BatchNorm (the
 paper's option B, as in torchvision).
 
-* :class:`BasicBlock`: two 3x3 convolutions (ResNet-18/34, the CIFAR ResNets);
-* :class:`Bottleneck`: 1x1 (reduce to ``mid``) -> 3x3 -> 1x1 (expand to ``4 * mid``)
-  (ResNet-50/101/152). The stride sits on the 3x3 convolution ("ResNet v1.5", as in
-  torchvision; the paper put it on the first 1x1);
+* :class:`BasicBlock`: two 3×3 convolutions (ResNet-18/34, the CIFAR ResNets);
+* :class:`Bottleneck`: 1×1 (reduce to ``mid``) -> 3×3 -> 1×1 (expand to ``4 * mid``)
+  (ResNet-50/101/152). The stride sits on the 3×3 convolution ("ResNet v1.5", as in
+  torchvision; the paper put it on the first 1×1);
 * :func:`resnet`: the ImageNet ResNets of the paper's Table 1 (same parameters and MACs
   as ``torchvision.models.resnet18`` etc.);
-* :func:`small_resnet`: a CIFAR-style ResNet (the paper's Section 4.2) for 28x28 or 32x32
+* :func:`small_resnet`: a CIFAR-style ResNet (the paper's Section 4.2) for 28×28 or 32×32
   images, with ``residual=False`` giving the *plain* network of the same depth.
 
 Every convolution is followed by BatchNorm and has no bias.
@@ -38,7 +38,7 @@ def _conv_bn(in_channels: int, out_channels: int, kernel_size: int, stride: int 
 
 
 def _shortcut(in_channels: int, out_channels: int, stride: int, residual: bool) -> nn.Module | None:
-    """Identity, a 1x1 projection (conv + BN), or ``None`` for a plain block."""
+    """Identity, a 1×1 projection (conv + BN), or ``None`` for a plain block."""
     if not residual:
         return None
     if stride == 1 and in_channels == out_channels:
@@ -66,7 +66,7 @@ def _add_shortcut(block, out, x):
 
 
 class BasicBlock(nn.Module):
-    """3x3 conv (stride) -> BN -> ReLU -> 3x3 conv -> BN, plus the shortcut, then ReLU.
+    """3×3 conv (stride) -> BN -> ReLU -> 3×3 conv -> BN, plus the shortcut, then ReLU.
 
     ``x: (N, in_channels, H, W)`` -> ``(N, out_channels, H', W')`` with
     ``H' = (H - 1) // stride + 1``. ``residual=False`` drops the shortcut (a plain block).
@@ -94,7 +94,7 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1x1 conv -> BN -> ReLU -> 3x3 conv (stride) -> BN -> ReLU -> 1x1 conv -> BN, + shortcut.
+    """1×1 conv -> BN -> ReLU -> 3×3 conv (stride) -> BN -> ReLU -> 1×1 conv -> BN, + shortcut.
 
     ``x: (N, in_channels, H, W)`` -> ``(N, 4 * mid_channels, H', W')`` with
     ``H' = (H - 1) // stride + 1``. ``residual=False`` drops the shortcut.
@@ -186,7 +186,7 @@ _IMAGENET_DEPTHS = {
 def resnet(depth: int = 18, num_classes: int = 1000, in_channels: int = 3) -> ResNet:
     """The ImageNet ResNet-18/34/50/101/152 of the paper's Table 1 (torchvision's layout).
 
-    Stem: 7x7 conv, 64 channels, stride 2 -> BN -> ReLU -> 3x3 max pool, stride 2; then
+    Stem: 7×7 conv, 64 channels, stride 2 -> BN -> ReLU -> 3×3 max pool, stride 2; then
     four stages of widths 64, 128, 256, 512. ``x: (N, 3, 224, 224)`` -> ``(N, 1000)``.
     """
     fname = "resnet"
@@ -209,9 +209,9 @@ def small_resnet(
     num_classes: int = 10,
     residual: bool = True,
 ) -> ResNet:
-    """A CIFAR-style ResNet of ``depth = 6n + 2`` layers for small images (28x28, 32x32).
+    """A CIFAR-style ResNet of ``depth = 6n + 2`` layers for small images (28×28, 32×32).
 
-    A 3x3 conv (``width`` channels) -> BN -> ReLU, then three stages of ``n`` BasicBlocks
+    A 3×3 conv (``width`` channels) -> BN -> ReLU, then three stages of ``n`` BasicBlocks
     with ``width``, ``2 * width`` and ``4 * width`` channels (strides 1, 2, 2), a global
     average pool and a linear layer. ``depth=20, width=16`` is the paper's ResNet-20;
     ``depth=8, width=16`` (the default, 77,754 parameters) trains in seconds on a CPU.

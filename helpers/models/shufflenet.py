@@ -1,6 +1,6 @@
 """ShuffleNet's channel shuffle (Zhang, Zhou, Lin and Sun, CVPR 2018, Section 3.1).
 
-Stack two grouped 1x1 convolutions and each output group sees only one input group: the
+Stack two grouped 1×1 convolutions and each output group sees only one input group: the
 groups never talk to each other. The channel shuffle fixes it for free: reshape the
 ``C = g * n`` channels to ``(g, n)``, transpose to ``(n, g)`` and flatten back, so that
 every group of the next grouped layer receives channels from every group of this one.

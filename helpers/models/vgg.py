@@ -1,13 +1,13 @@
-"""VGG networks (Simonyan and Zisserman, 2015): stacks of 3x3 convolutions.
+"""VGG networks (Simonyan and Zisserman, 2015): stacks of 3×3 convolutions.
 
-Every convolution is 3x3 with stride 1 and padding 1 (the size is kept), followed by a
-ReLU; each block ends with a 2x2 max pool of stride 2 (the size is halved). Five blocks
-take a 224x224 image to 7x7, then three fully connected layers (4096, 4096, classes).
+Every convolution is 3×3 with stride 1 and padding 1 (the size is kept), followed by a
+ReLU; each block ends with a 2×2 max pool of stride 2 (the size is halved). Five blocks
+take a 224×224 image to 7×7, then three fully connected layers (4096, 4096, classes).
 The configurations A-E of the paper's Table 1 differ in the convolutions per block:
 
 * A: ``64 | 128 | 256 256 | 512 512 | 512 512`` (11 layers; torchvision ``vgg11``)
 * B: ``64 64 | 128 128 | 256 256 | 512 512 | 512 512`` (13 layers; ``vgg13``)
-* C: B plus a 1x1 convolution at the end of blocks 3, 4 and 5 (16 layers)
+* C: B plus a 1×1 convolution at the end of blocks 3, 4 and 5 (16 layers)
 * D: ``64 64 | 128 128 | 256 x3 | 512 x3 | 512 x3`` (16 layers; ``vgg16``)
 * E: ``64 64 | 128 128 | 256 x4 | 512 x4 | 512 x4`` (19 layers; ``vgg19``)
 
@@ -34,13 +34,13 @@ VGG_CONFIGS: dict[str, tuple[tuple, ...]] = {
     "E": ((64, 64), (128, 128), (256,) * 4, (512,) * 4, (512,) * 4),
 }
 """The paper's configurations: a tuple of blocks, each a tuple of convolutions given as
-their output channels (3x3) or ``(channels, kernel_size)``."""
+their output channels (3×3) or ``(channels, kernel_size)``."""
 
 
 def vgg_block(
     num_convs: int, in_channels: int, out_channels: int, batch_norm: bool = False
 ) -> nn.Sequential:
-    """A VGG block: ``num_convs`` x (3x3 conv, padding 1, [BatchNorm], ReLU), then 2x2 max pool.
+    """A VGG block: ``num_convs`` x (3×3 conv, padding 1, [BatchNorm], ReLU), then 2×2 max pool.
 
     ``x: (N, in_channels, H, W)`` -> ``(N, out_channels, H // 2, W // 2)``.
     """
@@ -74,9 +74,9 @@ class VGG(nn.Module):
 
     Args:
         blocks: a sequence of blocks, each a sequence of convolutions given by their output
-            channels (3x3, padding 1) or ``(channels, kernel_size)``; every block ends with
-            a 2x2 max pool. ``VGG_CONFIGS["D"]`` is VGG-16; ``((16,), (32,), (64, 64))`` a
-            mini-VGG for 28x28 images.
+            channels (3×3, padding 1) or ``(channels, kernel_size)``; every block ends with
+            a 2×2 max pool. ``VGG_CONFIGS["D"]`` is VGG-16; ``((16,), (32,), (64, 64))`` a
+            mini-VGG for 28×28 images.
         in_channels: channels of the input image (3 for RGB, 1 for greyscale).
         num_classes: outputs of the last layer.
         input_size: side of the (square) input; the first FC layer has
