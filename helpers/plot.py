@@ -208,12 +208,15 @@ def show_feature_maps(
     size: float = 1.8,
     suptitle: str | None = None,
     colorbar: bool = True,
+    shared_scale: bool = True,
 ):
     """Show feature maps ``maps: (C, H, W)`` (a leading batch axis of 1 is dropped).
 
-    All maps share one colour scale and, with ``colorbar``, one colour bar, so brightness
-    can be compared across channels. The colour map is :data:`SIGNED_CMAP` centred at 0 when
-    some value is negative, else :data:`FEATURE_CMAP` from 0 (unless ``cmap`` is given).
+    With ``shared_scale`` all maps share one colour scale and, with ``colorbar``, one colour
+    bar, so brightness can be compared across channels (maps of one layer). Without it each
+    map gets its own scale and its own colour bar (outputs of unlike filters, such as a blur
+    and an edge detector). The colour map is :data:`SIGNED_CMAP` centred at 0 when some
+    value is negative, else :data:`FEATURE_CMAP` from 0 (unless ``cmap`` is given).
     """
     maps = as_float_array(maps, "maps", "show_feature_maps")
     if maps.ndim == 4 and maps.shape[0] == 1:
@@ -221,17 +224,22 @@ def show_feature_maps(
     check_ndim(maps, "maps", "show_feature_maps", {3: "(C, H, W)"})
     if titles is not None and len(titles) != len(maps):
         raise ValueError(f"show_feature_maps: got {len(titles)} titles for {len(maps)} maps")
-    signed = bool((maps < 0).any())
-    top = float(np.abs(maps).max()) or 1.0
-    low = -top if signed else 0.0
-    cmap = cmap or (SIGNED_CMAP if signed else FEATURE_CMAP)
+
+    def scale(values):
+        signed = bool((values < 0).any())
+        top = float(np.abs(values).max()) or 1.0
+        return (-top if signed else 0.0), top, cmap or (SIGNED_CMAP if signed else FEATURE_CMAP)
+
     fig, axes = _grid(len(maps), ncols, size)
     for c, ax in enumerate(axes):
-        image = ax.imshow(maps[c], cmap=cmap, vmin=low, vmax=top)
+        low, top, colours = scale(maps if shared_scale else maps[c])
+        image = ax.imshow(maps[c], cmap=colours, vmin=low, vmax=top)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(titles[c] if titles is not None else f"channel {c}", fontsize=11)
-    if colorbar:
+        if colorbar and not shared_scale:
+            fig.colorbar(image, ax=ax, shrink=0.8, pad=0.03)
+    if colorbar and shared_scale:
         fig.colorbar(image, ax=list(axes), shrink=0.8, pad=0.02)
     if suptitle:
         fig.suptitle(suptitle)

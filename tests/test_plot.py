@@ -83,4 +83,10 @@ def test_show_feature_maps_share_one_scale_and_colour_bar():
     clim = signed.axes[0].images[0].get_clim()
     assert clim[0] == -clim[1] and signed.axes[0].images[0].get_cmap().name == plot.SIGNED_CMAP
     assert len(signed.axes) == 3
+    each = plot.show_feature_maps(np.stack([maps[0] * 4, maps[1] - 2]), shared_scale=False)
+    images = [ax.images[0] for ax in each.axes if ax.images]
+    assert images[0].get_clim() == (0.0, 4 * maps[0].max())
+    assert images[1].get_clim()[0] == -images[1].get_clim()[1] == -np.abs(maps[1] - 2).max()
+    assert [im.get_cmap().name for im in images] == [plot.FEATURE_CMAP, plot.SIGNED_CMAP]
+    assert len(each.axes) == 4, "two maps, a colour bar each"
     plt.close("all")
