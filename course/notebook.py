@@ -57,14 +57,15 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def drop_widget_views(outputs: list) -> list:
-    """Remove the widget-view entry of display outputs; drop outputs left with no data.
-
-    What stays of a live widget is its static fallback (``image/png``, ``text/plain``)."""
+    """Remove the widget-view (and widget-state) entries of display outputs; drop outputs left
+    with no data. What stays of a live widget is its static fallback (``image/png``,
+    ``text/plain``)."""
     kept = []
     for output in outputs:
         data = output.get("data")
-        if data is not None and WIDGET_VIEW in data:
-            del data[WIDGET_VIEW]
+        if data is not None and (WIDGET_VIEW in data or WIDGET_STATE in data):
+            data.pop(WIDGET_VIEW, None)
+            data.pop(WIDGET_STATE, None)
             if not data:
                 continue
         kept.append(output)

@@ -48,13 +48,12 @@ from course.notebook import (
     END_MARKDOWN,
     ROOT,
     SOLUTIONS,
-    WIDGET_STATE,
-    WIDGET_VIEW,
     SelectionError,
     count_slides,
     exercises,
     notebooks,
     select,
+    strip_widget_state,
 )
 from course.release import ClearSolutions
 
@@ -132,20 +131,16 @@ def presentable_copy(nb, stem: str):
     drawing code nobody needs to read) shows only its output, as RISE shows it.
     """
     nb = copy.deepcopy(nb)
-    nb.metadata.pop("widgets", None)
+    strip_widget_state(nb)  # as the save hook and `course execute` store a notebook
     nb.metadata["title"] = notebook_title(nb, stem)
     for cell in nb.cells:
         if cell.metadata.get("jupyter", {}).get("source_hidden"):
             cell.metadata["transient"] = {"remove_source": True}  # the deck shows the output
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if MERMAID in data:
-                raise SlidesError(
-                    f"{stem}: a Mermaid diagram needs MermaidJS, which the offline decks "
-                    "do not load; store it as an image"
-                )
-            data.pop(WIDGET_VIEW, None)
-            data.pop(WIDGET_STATE, None)
+        if any(MERMAID in output.get("data", {}) for output in cell.get("outputs", [])):
+            raise SlidesError(
+                f"{stem}: a Mermaid diagram needs MermaidJS, which the offline decks "
+                "do not load; store it as an image"
+            )
     return nb
 
 

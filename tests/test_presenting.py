@@ -110,3 +110,18 @@ def test_make_lab_uses_the_save_hook_and_writes_rise_css(tmp_path):
         ["make", "-n", "rise-css"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert re.search(r"solutions/01_convolution\.ipynb", dry.stdout), dry.stdout
+
+
+def test_decks_drop_widget_state_the_same_way():
+    from nbformat import from_dict
+
+    from course.slides import presentable_copy
+
+    nb = from_dict(copy.deepcopy(NOTEBOOK))
+    for cell in nb.cells:
+        cell.metadata = {}
+    deck = presentable_copy(nb, "02_padding_stride_dilation")
+    assert "widgets" not in deck.metadata
+    assert [output.data for output in deck.cells[0].outputs] == [
+        {"text/plain": "Explorer", "image/png": "iVBOR"}
+    ]
